@@ -1,0 +1,34 @@
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm, stat } from 'node:fs/promises';
+import { InputError } from '../errors';
+
+/**
+ * Writes `chunks` to `file` atomically: a temp file next to it, fsync, rename.
+ * Readers see the old file or the complete new one, never a partial write.
+ */
+export async function writeFileAtomic(file: string, ...chunks: Uint8Array[]): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const fh = await open(tmp, 'wx');
+  try {
+    try {
+      for (const chunk of chunks) await fh.writeFile(chunk);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Size in bytes of an input file; a missing file is an InputError naming it. */
+export async function inputFileSize(file: string): Promise<number> {
+  try {
+    return (await stat(file)).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new InputError('file not found', file);
+    throw err;
+  }
+}

@@ -1,0 +1,93 @@
+import { readFile } from 'node:fs/promises';
+import { parse } from 'npyjs';
+import { check, InputError } from '../errors';
+import { writeFileAtomic } from './files';
+
+export type NpyDtype = 'uint8' | 'int32' | 'uint16' | 'int64' | 'float32' | 'float64' | 'int16' | 'int8' | 'uint32';
+
+export interface NpyArray {
+  dtype: NpyDtype;
+  shape: number[];
+  data: Uint8Array | Int32Array | Uint16Array | BigInt64Array | Float32Array | Float64Array | Int16Array | Int8Array | Uint32Array;
+}
+
+/** numpy's `descr` for each dtype as `np.save` writes it on a little-endian machine. */
+const DTYPES = {
+  uint8: { descr: '|u1', array: Uint8Array },
+  int8: { descr: '|i1', array: Int8Array },
+  uint16: { descr: '<u2', array: Uint16Array },
+  int16: { descr: '<i2', array: Int16Array },
+  uint32: { descr: '<u4', array: Uint32Array },
+  int32: { descr: '<i4', array: Int32Array },
+  int64: { descr: '<i8', array: BigInt64Array },
+  float32: { descr: '<f4', array: Float32Array },
+  float64: { descr: '<f8', array: Float64Array },
+} as const satisfies Record<NpyDtype, { descr: string; array: unknown }>;
+
+const MAGIC = Buffer.from('\x93NUMPY', 'latin1');
+
+/** Reads a .npy file (format 1.0–3.0, little-endian, C order). */
+export async function readNpy(file: string): Promise<NpyArray> {
+  return parseNpy(await readFile(file), file);
+}
+
+/** Parses the bytes of a .npy file; `name` is the file named in errors. */
+export function parseNpy(buf: Buffer, name: string): NpyArray {
+  check(buf.length >= 10 && buf.subarray(0, 6).equals(MAGIC), name, 'not a .npy file (bad magic)');
+  const major = buf[6];
+  check(major >= 1 && major <= 3, name, `unsupported .npy format version ${major}.${buf[7]}`);
+  const headerStart = major === 1 ? 10 : 12;
+  check(buf.length >= headerStart, name, 'truncated header');
+  const dataStart = headerStart + (major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8));
+  check(buf.length >= dataStart, name, `truncated header: expected ${dataStart} bytes, found ${buf.length}`);
+
+  const descr = /'descr'\s*:\s*'([^']*)'/.exec(buf.toString('latin1', headerStart, dataStart))?.[1];
+  const dtype = (Object.keys(DTYPES) as NpyDtype[]).find((d) => DTYPES[d].descr === descr);
+  check(dtype, name, `unsupported dtype ${descr ?? '(none)'}: expected one of ${Object.values(DTYPES).map((d) => d.descr).join(' ')}`);
+  const itemSize = DTYPES[dtype].array.BYTES_PER_ELEMENT;
+
+  // npyjs views the data from the header to the end; hand it whole items only
+  // (in a fresh, aligned buffer) so a short file gets our message, not a RangeError.
+  const dataBytes = buf.length - dataStart;
+  const whole = new Uint8Array(buf.subarray(0, buf.length - (dataBytes % itemSize)));
+  let parsed;
+  try {
+    parsed = parse(whole.buffer);
+  } catch (err) {
+    throw new InputError(`malformed .npy header: ${(err as Error).message}`, name);
+  }
+  check(!parsed.fortranOrder, name, 'fortran_order arrays are not supported (save the array in C order)');
+  const { shape } = parsed;
+  check(shape.every((n) => Number.isInteger(n) && n >= 0), name, `bad shape (${shape.join(', ')})`);
+  const expected = shape.reduce((a, b) => a * b, 1) * itemSize;
+  check(dataBytes >= expected, name, `truncated: expected ${expected} bytes of data, found ${dataBytes}`);
+  check(dataBytes === expected, name, `${dataBytes - expected} unexpected bytes after the data (shape (${shape.join(', ')}))`);
+  return { dtype, shape, data: parsed.data as NpyArray['data'] };
+}
+
+/** Encodes an array exactly as numpy's `np.save` does (format 1.0). */
+export function encodeNpy(arr: NpyArray): Buffer {
+  const { descr, array } = DTYPES[arr.dtype];
+  const count = arr.shape.reduce((a, b) => a * b, 1);
+  if (!(arr.data instanceof array) || arr.data.length !== count) {
+    throw new TypeError(`encodeNpy: data must be a ${array.name} of ${count} elements for ${arr.dtype} (${arr.shape.join(', ')})`);
+  }
+  const shape = arr.shape.length === 1 ? `(${arr.shape[0]},)` : `(${arr.shape.join(', ')})`;
+  let dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
+  // numpy leaves room for the first axis to grow to 21 digits so the header can be rewritten in place.
+  if (arr.shape.length > 0) dict += ' '.repeat(21 - String(arr.shape[0]).length);
+  // Pad with spaces and a final newline so the data starts at a multiple of 64 (numpy adds a full 64 when already aligned).
+  const header = dict + ' '.repeat(64 - ((11 + dict.length) % 64)) + '\n';
+  if (header.length > 0xffff) throw new RangeError(`encodeNpy: header of ${header.length} bytes does not fit format 1.0`);
+  const preamble = Buffer.alloc(10);
+  MAGIC.copy(preamble);
+  preamble[6] = 1;
+  preamble.writeUInt16LE(header.length, 8);
+  const data = Buffer.from(arr.data.buffer, arr.data.byteOffset, arr.data.byteLength);
+  return Buffer.concat([preamble, Buffer.from(header, 'latin1'), data]);
+}
+
+/** Writes an array as a .npy file, atomically. */
+export async function writeNpy(file: string, arr: NpyArray): Promise<void> {
+  await writeFileAtomic(file, encodeNpy(arr));
+}
