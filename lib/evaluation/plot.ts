@@ -66,7 +66,7 @@ export function scatterSpec(ev: ReleaseEvaluation): TopLevelSpec {
             encoding: {
               x,
               y,
-              tooltip: [{ field: 'model' }, { field: 'original', format: '.2f' }, { field: 'new', format: '.2f' }],
+              tooltip: { field: 'model' },
             },
           },
         ],
