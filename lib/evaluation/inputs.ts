@@ -1,11 +1,15 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { check, InputError } from '../errors';
+import { parseNpy } from '../formats/npy';
 import { CLASSES, type PredictionSet } from './accuracy';
 
 /** Reads a 1-D integer .npy file of class labels (0..9). */
 export async function loadLabels(file: string): Promise<Int32Array> {
-  const labels = parseNpyIntegers(await readOrFail(file), file);
+  const { dtype, shape, data } = parseNpy(await readOrFail(file), file);
+  check(!dtype.startsWith('float'), file, `labels must be integers, got ${dtype}`);
+  check(shape.length === 1, file, `labels must be a 1-D array, got shape (${shape.join(', ')})`);
+  const labels = Float64Array.from(data as ArrayLike<number | bigint>, (v) => Number(v));
   checkClasses(labels, file);
   return Int32Array.from(labels);
 }
@@ -69,38 +73,4 @@ async function readOrFail(file: string): Promise<Buffer> {
 function checkClasses(values: Int32Array | Float64Array, file: string): void {
   const bad = values.findIndex((v) => v < 0 || v >= CLASSES.length);
   check(bad < 0, file, `entry ${bad} is ${values[bad]}, outside the classes 0..${CLASSES.length - 1}`);
-}
-
-// A minimal reader for 1-D little-endian integer .npy files, until the
-// project's lib/formats/npy.ts lands; loadLabels is the only caller.
-const NPY_INTS: Record<string, [bytes: number, get: (v: DataView, at: number) => number]> = {
-  '|u1': [1, (v, at) => v.getUint8(at)],
-  '|i1': [1, (v, at) => v.getInt8(at)],
-  '<u2': [2, (v, at) => v.getUint16(at, true)],
-  '<i2': [2, (v, at) => v.getInt16(at, true)],
-  '<u4': [4, (v, at) => v.getUint32(at, true)],
-  '<i4': [4, (v, at) => v.getInt32(at, true)],
-  '<i8': [8, (v, at) => Number(v.getBigInt64(at, true))],
-  '<u8': [8, (v, at) => Number(v.getBigUint64(at, true))],
-};
-
-function parseNpyIntegers(buf: Buffer, file: string): Float64Array {
-  check(buf.length >= 12 && buf.subarray(0, 6).toString('latin1') === '\x93NUMPY', file, 'not a .npy file');
-  const major = buf[6];
-  const headerLength = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
-  const start = major === 1 ? 10 : 12;
-  const header = buf.subarray(start, start + headerLength).toString('latin1');
-  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1] ?? '?';
-  const shape = /'shape':\s*\((\d+),?\)/.exec(header)?.[1];
-  const dtype = NPY_INTS[descr];
-  check(dtype, file, `labels must be little-endian integers, got dtype '${descr}'`);
-  check(shape !== undefined && !/'fortran_order':\s*True/.test(header), file, `labels must be a 1-D array (${header.trim()})`);
-  const [bytes, get] = dtype;
-  const n = Number(shape);
-  const dataStart = start + headerLength;
-  check(buf.length >= dataStart + n * bytes, file, `truncated: ${n} labels need ${n * bytes} bytes of data`);
-  const view = new DataView(buf.buffer, buf.byteOffset + dataStart, n * bytes);
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = get(view, i * bytes);
-  return out;
 }

@@ -108,7 +108,7 @@ describe('evaluatePredictions on small inputs', () => {
   const originalLabels = () => path.join(labels, 'test_labels.npy');
 
   // Labels are written by numpy, as the pipeline's real inputs are.
-  function saveLabels(file: string, values: number[], dtype: string): void {
+  function saveLabels(file: string, values: unknown, dtype: string): void {
     runPython(`import json, sys, numpy as np\nnp.save(${JSON.stringify(file)}, np.array(json.load(sys.stdin), dtype='${dtype}'))`, JSON.stringify(values));
   }
   async function savePredictions(release: string, model: string, values: unknown): Promise<string> {
@@ -203,7 +203,10 @@ describe('evaluatePredictions on small inputs', () => {
     await expectInputError('out-badlabels', new RegExp(`^${escape(bad)}: entry 19 is 12`), { releaseLabels: { v4: bad } });
     const floats = path.join(labels, 'floats.npy');
     saveLabels(floats, cycle(20), 'float32');
-    await expectInputError('out-floats', new RegExp(`^${escape(floats)}: .*dtype '<f4'`), { releaseLabels: { v4: floats } });
+    await expectInputError('out-floats', new RegExp(`^${escape(floats)}: labels must be integers, got float32`), { releaseLabels: { v4: floats } });
+    const square = path.join(labels, 'square.npy');
+    saveLabels(square, [cycle(20), cycle(20)], 'int32');
+    await expectInputError('out-square', new RegExp(`^${escape(square)}: labels must be a 1-D array, got shape \\(2, 20\\)`), { releaseLabels: { v4: square } });
     await expectInputError('out-norelease', /v5_predictions: no predictions folder/, { releaseLabels: { v5: bad } });
   });
 
