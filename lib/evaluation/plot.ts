@@ -12,29 +12,29 @@ export const PNG_SCALE = 2;
 export function scatterSpec(ev: ReleaseEvaluation): TopLevelSpec {
   const points = ev.rows.map((r) => ({
     model: r.model,
-    original: r.originalAccuracy,
-    new: r.newAccuracy,
+    x: r.originalAccuracy,
+    y: r.newAccuracy,
     originalLo: r.originalCI[0],
     originalHi: r.originalCI[1],
     newLo: r.newCI[0],
     newHi: r.newCI[1],
   }));
   const ends = ev.rows.flatMap((r) => [...r.originalCI, ...r.newCI]);
-  const domain = [Math.floor(Math.min(...ends) / 5) * 5, Math.min(100, Math.ceil(Math.max(...ends) / 5) * 5)];
+  const domain = ends.length ? [Math.floor(Math.min(...ends) / 5) * 5, Math.min(100, Math.ceil(Math.max(...ends) / 5) * 5)] : [0, 100];
   const ticks = Array.from({ length: (domain[1] - domain[0]) / 5 + 1 }, (_, i) => domain[0] + 5 * i);
   const x = { field: 'x', type: 'quantitative', scale: { domain, nice: false }, axis: { values: ticks }, title: 'Original test accuracy (CIFAR-10, %)' } as const;
   const y = { field: 'y', type: 'quantitative', scale: { domain, nice: false }, axis: { values: ticks }, title: `New test accuracy (CIFAR-10.1 ${ev.release}, %)` } as const;
   const [blue, red, grey] = ['#1f77b4', '#d62728', '#666666'];
-  const label = (text: string, at: { x: number; y: number }, color: string, align: 'left' | 'right') =>
+  const label = (text: string, at: { x: number; y: number }, color: string) =>
     ({
       data: { values: [{ ...at, text }] },
-      mark: { type: 'text', align, dx: align === 'left' ? 8 : -8, fontSize: 13, color },
+      mark: { type: 'text', align: 'right', dx: -8, fontSize: 13, color },
       encoding: { x, y, text: { field: 'text' } },
     }) as const;
-  const originalRange = points.map((p) => p.original);
+  const originalRange = points.map((p) => p.x);
   const fitLine = ev.fit && [Math.min(...originalRange), Math.max(...originalRange)].map((v) => ({ x: v, y: ev.fit!.slope * v + ev.fit!.intercept }));
   const fitText = ev.fit
-    ? `linear fit: new = ${ev.fit.slope.toFixed(2)} × original ${ev.fit.intercept < 0 ? '−' : '+'} ${Math.abs(ev.fit.intercept).toFixed(1)}   (r² = ${ev.fit.r2.toFixed(3)})`
+    ? `linear fit: new = ${ev.fit.slope.toFixed(2)} × original ${ev.fit.intercept < 0 ? '−' : '+'} ${Math.abs(ev.fit.intercept).toFixed(1)} (r² = ${ev.fit.r2.toFixed(3)})`
     : 'too few models for a linear fit';
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -47,16 +47,15 @@ export function scatterSpec(ev: ReleaseEvaluation): TopLevelSpec {
         mark: { type: 'line', strokeDash: [6, 4], strokeWidth: 1.5, color: grey },
         encoding: { x, y },
       },
-      label('y = x', { x: domain[1] - 3, y: domain[1] - 3 }, grey, 'right'),
+      label('y = x', { x: domain[1] - 3, y: domain[1] - 3 }, grey),
       ...(fitLine
         ? [
             { data: { values: fitLine }, mark: { type: 'line', strokeWidth: 2, clip: true, color: red }, encoding: { x, y } } as const,
-            label('linear fit', fitLine[0], red, 'right'),
+            label('linear fit', fitLine[0], red),
           ]
         : []),
       {
         data: { values: points },
-        transform: [{ calculate: 'datum.original', as: 'x' }, { calculate: 'datum.new', as: 'y' }],
         layer: [
           // 95% Clopper-Pearson intervals on both axes.
           { mark: { type: 'rule', opacity: 0.4, color: blue }, encoding: { x, y: { ...y, field: 'newLo' }, y2: { field: 'newHi' } } },
