@@ -1,0 +1,66 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileAtomic } from '../lib/formats/files';
+import { writeNpy } from '../lib/formats/npy';
+import { topKNeighbors } from '../lib/knn';
+import { ArtifactStore, type StageOutput } from '../lib/store';
+import { loadImages, type ActivityDeps, type ExtractSummary, type SubsetsSummary } from './common';
+import { cancellation, runStage } from './context';
+
+const VERSION = 1;
+/** Candidates per checkpoint: small enough to lose little on a crash, large enough to keep the kernel busy. */
+const CHUNK = 128;
+
+/**
+ * Stage 3 (one shard): the k nearest CIFAR-10 images (squared L2, exact) of
+ * candidates [start, end). Each chunk is checkpointed in the store's scratch
+ * folder, so a retry after a crash resumes where the last attempt stopped.
+ */
+export function computeDistances({ store }: ActivityDeps) {
+  return async function computeDistances(input: {
+    extract: StageOutput<ExtractSummary>;
+    subsets: StageOutput<SubsetsSummary>;
+    start: number;
+    end: number;
+    k: number;
+  }) {
+    const { extract, subsets, start, end, k } = input;
+    return runStage(async (heartbeat) => {
+      const key = ArtifactStore.key('computeDistances', VERSION, { extract: extract.key, subsets: subsets.key, start, end, k });
+      return store.stage('computeDistances', key, async (dir) => {
+        const scratch = await store.scratch('computeDistances', key);
+        const candidates = await loadImages(store, subsets, 'candidate_images.npy');
+        const cifar = await loadImages(store, extract, 'cifar10_images.npy');
+        const n = end - start;
+        const indices = new Int32Array(n * k);
+        const squared = new Int32Array(n * k);
+        const signal = cancellation();
+        let resumed = 0;
+        for (let at = 0; at < n; at += CHUNK) {
+          const count = Math.min(CHUNK, n - at);
+          const checkpoint = path.join(scratch, `chunk-${at}.bin`);
+          const saved = await readFile(checkpoint).catch(() => null);
+          if (saved && saved.length === count * k * 8) {
+            const ints = new Int32Array(saved.buffer, saved.byteOffset, count * k * 2);
+            indices.set(ints.subarray(0, count * k), at * k);
+            squared.set(ints.subarray(count * k), at * k);
+            resumed += count;
+          } else {
+            const queries = candidates.subarray((start + at) * 3072, (start + at + count) * 3072);
+            const result = await topKNeighbors(queries, cifar, k, { signal });
+            indices.set(result.indices, at * k);
+            squared.set(result.distances, at * k);
+            const both = new Int32Array(count * k * 2);
+            both.set(result.indices);
+            both.set(result.distances, count * k);
+            await writeFileAtomic(checkpoint, new Uint8Array(both.buffer));
+          }
+          heartbeat.update({ done: at + count, total: n, resumed });
+        }
+        await writeNpy(path.join(dir, 'neighbors.npy'), { dtype: 'int32', shape: [n, k], data: indices });
+        await writeNpy(path.join(dir, 'distances.npy'), { dtype: 'int32', shape: [n, k], data: squared });
+        return { files: ['neighbors.npy', 'distances.npy'], summary: { start, end, k, resumed } };
+      });
+    });
+  };
+}

@@ -1,0 +1,76 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { nearestClassMean, nearestNeighbour, pool8 } from '../lib/baselines';
+import { evaluatePredictions } from '../lib/evaluation';
+import { writeNpy } from '../lib/formats/npy';
+import { ArtifactStore, type StageOutput } from '../lib/store';
+import { loadImages, loadInts, type ActivityDeps, type ExtractSummary } from './common';
+import { runStage } from './context';
+
+const VERSION = 1;
+
+/**
+ * Stage 10: accuracy of models on CIFAR-10 test against the new release.
+ * With a predictions folder (CIFAR-10.1's model_predictions layout), its
+ * models; without, two baselines trained here on the CIFAR-10 training images.
+ */
+export function evaluateModels({ store }: ActivityDeps) {
+  return async function evaluateModels(input: {
+    release: string;
+    exported: StageOutput;
+    extract: StageOutput<ExtractSummary>;
+    predictionsDir?: string;
+    originalLabels?: string;
+  }) {
+    return runStage(async () => {
+      const { release, exported, extract, predictionsDir, originalLabels } = input;
+      const key = ArtifactStore.key('evaluateModels', VERSION, { release, exported: exported.key, extract: extract.key, predictionsDir, originalLabels });
+      return store.stage('evaluateModels', key, async (dir) => {
+        const releaseLabels = store.resolve(exported.files[`cifar10.1_${release}_labels.npy`]);
+        let predictions = predictionsDir;
+        let testLabels = originalLabels;
+        if (!predictions) {
+          predictions = path.join(dir, 'predictions');
+          testLabels = path.join(dir, 'cifar10_test_labels.npy');
+          await baselinePredictions(store, extract, exported, release, predictions, testLabels);
+        }
+        const result = await evaluatePredictions({
+          predictionsDir: predictions,
+          originalLabels: testLabels!,
+          releaseLabels: { [release]: releaseLabels },
+          outDir: path.join(dir, 'report'),
+        });
+        const files = ['accuracy.json', 'accuracy.md', 'accuracy.csv', 'per_class.json', `scatter_${release}.svg`, `scatter_${release}.png`]
+          .map((f) => `report/${f}`);
+        const rows = result.releases[0]?.rows ?? [];
+        return {
+          files,
+          summary: { models: rows.length, table: rows.map((r) => ({ model: r.model, originalAccuracy: r.originalAccuracy, newAccuracy: r.newAccuracy })) },
+        };
+      });
+    });
+  };
+}
+
+async function baselinePredictions(store: ArtifactStore, extract: StageOutput<ExtractSummary>, exported: StageOutput, release: string, dir: string, testLabelsFile: string) {
+  const images = await loadImages(store, extract, 'cifar10_images.npy');
+  const labels = await loadInts(store, extract, 'cifar10_labels.npy');
+  const nTrain = extract.summary.cifarTrain;
+  const classes = extract.summary.classes.length;
+  const train = pool8(images, nTrain);
+  const trainLabels = labels.subarray(0, nTrain);
+  const test = pool8(images.subarray(nTrain * 3072), labels.length - nTrain);
+  const releaseImages = await loadImages(store, exported, `cifar10.1_${release}_data.npy`);
+  const fresh = pool8(releaseImages, releaseImages.length / 3072);
+  await writeNpy(testLabelsFile, { dtype: 'int32', shape: [labels.length - nTrain], data: labels.slice(nTrain) });
+  const models = {
+    nearest_class_mean_8x8: (x: Float32Array) => nearestClassMean(train, trainLabels, classes, x),
+    nearest_neighbour_8x8: (x: Float32Array) => nearestNeighbour(train, trainLabels, x),
+  };
+  for (const [folder, data] of [['original_predictions', test], [`${release}_predictions`, fresh]] as const) {
+    await mkdir(path.join(dir, folder), { recursive: true });
+    for (const [model, predict] of Object.entries(models)) {
+      await writeFile(path.join(dir, folder, `${model}_predictions.json`), JSON.stringify(predict(data)));
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import { copyFile, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { writeFileAtomic } from '../lib/formats/files';
+import { writeNpy } from '../lib/formats/npy';
+import { TinyImages } from '../lib/formats/tinyimages';
+import { sha256File } from '../lib/hash';
+import { ArtifactStore, type StageOutput } from '../lib/store';
+import { pythonJson, type ActivityDeps, type ExtractSummary } from './common';
+import { runStage } from './context';
+import type { Sample } from './sample-release';
+
+const VERSION = 1;
+
+/** A grid of the release's images (1 px gaps), for a person to look at. */
+export async function contactSheet(images: Uint8Array, count: number, columns: number): Promise<Buffer> {
+  const cols = Math.max(1, Math.min(columns, count));
+  const rows = Math.max(1, Math.ceil(count / cols));
+  const width = cols * 33 + 1;
+  const height = rows * 33 + 1;
+  const canvas = Buffer.alloc(width * height * 3, 255);
+  for (let i = 0; i < count; i++) {
+    const x0 = 1 + (i % cols) * 33;
+    const y0 = 1 + Math.floor(i / cols) * 33;
+    for (let r = 0; r < 32; r++) {
+      const src = i * 3072 + r * 96;
+      canvas.set(images.subarray(src, src + 96), ((y0 + r) * width + x0) * 3);
+    }
+  }
+  return sharp(canvas, { raw: { width, height, channels: 3 } }).png({ compressionLevel: 9 }).toBuffer();
+}
+
+/**
+ * Stage 9: the release files as the published CIFAR-10.1 has them (data and
+ * labels .npy as np.save writes them, the TinyImages indices as json.dump
+ * writes them), a contact sheet and a manifest of SHA-256s; then a copy in
+ * `<outDir>/releases/<release>/`, swapped in whole.
+ */
+export function exportRelease({ store }: ActivityDeps) {
+  return async function exportRelease(input: { release: string; sample: StageOutput; extract: StageOutput<ExtractSummary>; outDir: string; columns: number }) {
+    return runStage(async () => {
+      const { release, sample, extract, columns } = input;
+      const key = ArtifactStore.key('exportRelease', VERSION, { release, sample: sample.key, extract: extract.key, columns });
+      const prefix = `cifar10.1_${release}`;
+      const exported = await store.stage('exportRelease', key, async (dir) => {
+        const { tiIndices, labels } = await store.readJson<Sample>(sample.files['sample.json']);
+        const tiny = await TinyImages.open(extract.summary.tinyDir);
+        let images: Uint8Array;
+        try {
+          images = await tiny.readIndicesHWC(tiIndices);
+        } finally {
+          await tiny.close();
+        }
+        const files = [`${prefix}_data.npy`, `${prefix}_labels.npy`, `${prefix}_ti_indices.json`, `${prefix}_ti_indices_per_keyword.json`, `${prefix}_contact_sheet.png`];
+        await writeNpy(path.join(dir, files[0]), { dtype: 'uint8', shape: [tiIndices.length, 32, 32, 3], data: images });
+        await writeNpy(path.join(dir, files[1]), { dtype: 'int32', shape: [labels.length], data: Int32Array.from(labels) });
+        await writeFileAtomic(path.join(dir, files[2]), Buffer.from(pythonJson(tiIndices)));
+        await copyFile(store.resolve(sample.files['ti_indices_per_keyword.json']), path.join(dir, files[3]));
+        await writeFileAtomic(path.join(dir, files[4]), await contactSheet(images, tiIndices.length, columns));
+        const manifest = {
+          release,
+          images: tiIndices.length,
+          files: Object.fromEntries(await Promise.all(files.map(async (f) => [f, await sha256File(path.join(dir, f))]))),
+        };
+        await writeFileAtomic(path.join(dir, 'manifest.json'), Buffer.from(JSON.stringify(manifest, null, 2) + '\n'));
+        return { files: [...files, 'manifest.json'], summary: { images: tiIndices.length } };
+      });
+      const releaseDir = await publish(store, exported, path.join(input.outDir, 'releases', release));
+      return { ...exported, summary: { ...exported.summary, releaseDir } };
+    });
+  };
+}
+
+/** Copies a stage's files into `target`, replacing it whole (unless it already holds exactly them). */
+async function publish(store: ArtifactStore, out: StageOutput, target: string): Promise<string> {
+  const current = await readFile(path.join(target, 'manifest.json')).catch(() => null);
+  const wanted = await readFile(store.resolve(out.files['manifest.json']));
+  if (current && current.equals(wanted)) return target;
+  const tmp = `${target}.tmp-${process.pid}`;
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true });
+  for (const [name, ref] of Object.entries(out.files)) await copyFile(store.resolve(ref), path.join(tmp, name));
+  const old = `${target}.old-${process.pid}`;
+  await rename(target, old).catch(() => undefined);
+  await rename(tmp, target);
+  await rm(old, { recursive: true, force: true });
+  return target;
+}

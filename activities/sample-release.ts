@@ -1,0 +1,80 @@
+import path from 'node:path';
+import { writeFileAtomic } from '../lib/formats/files';
+import { createRng } from '../lib/rng';
+import { sampleV4, sampleV6 } from '../lib/sampling';
+import { ArtifactStore, type ArtifactRef, type StageOutput } from '../lib/store';
+import type { BuildConfig, BuildResult } from '../workflows/types';
+import type { ActivityDeps } from './common';
+import type { Quotas } from './compute-counts';
+import { runStage } from './context';
+
+const VERSION = 1;
+
+export interface SampleSummary {
+  images: number;
+  perClass: number[];
+}
+
+/** The release as sampled: TinyImages indices and labels, in release order, and the draws per keyword. */
+export interface Sample {
+  tiIndices: number[];
+  labels: number[];
+  perKeyword: Array<{ class: string; keyword: string; indices: number[] }>;
+}
+
+/**
+ * Stage 7: seeded sampling as the published notebooks did. v4 draws each
+ * keyword's quota from its confirmed images; v6 grows from the v4 release to
+ * 200 images per class. Blacklisted images are never drawn.
+ */
+export function sampleRelease({ store }: ActivityDeps) {
+  return async function sampleRelease(input: {
+    release: string;
+    seed: number;
+    rng: BuildConfig['rng'];
+    sampling: BuildConfig['sampling'];
+    classes: string[];
+    counts: StageOutput;
+    confirmed: StageOutput;
+    blacklist?: ArtifactRef;
+    base?: BuildResult;
+  }) {
+    return runStage(async () => {
+      const { seed, rng: rngConfig, classes, counts, confirmed, blacklist, base } = input;
+      const key = ArtifactStore.key('sampleRelease', VERSION, {
+        seed, rng: rngConfig, classes, counts: counts.key, confirmed: confirmed.key, blacklist: blacklist?.sha256, base: base?.perKeyword.sha256,
+      });
+      return store.stage<SampleSummary>('sampleRelease', key, async (dir) => {
+        const quotas = await store.readJson<Quotas>(counts.files['quotas.json']);
+        const accepted = await store.readJson<Record<string, Record<string, number[]>>>(confirmed.files['accepted.json']);
+        const black = blacklist ? await store.readJson<number[]>(blacklist) : [];
+        const rng = createRng({ kind: rngConfig.kind, seed, setRule: rngConfig.setRule });
+        // Published layout: one list per keyword; a keyword of several classes (the real `cruiser`) is split by class.
+        const confirmedPerKeyword: Record<string, number[]> = {};
+        const splitKeywords: Record<string, Record<string, number[]>> = {};
+        const classesOf = new Map<string, string[]>();
+        for (const [cls, kws] of Object.entries(accepted)) for (const kw of Object.keys(kws)) classesOf.set(kw, [...(classesOf.get(kw) ?? []), cls]);
+        for (const [kw, owners] of classesOf) {
+          if (owners.length === 1) confirmedPerKeyword[kw] = accepted[owners[0]][kw];
+          else splitKeywords[kw] = Object.fromEntries(owners.map((cls) => [cls, accepted[cls][kw]]));
+        }
+        let sample: Sample;
+        if (quotas.method === 'per-keyword') {
+          const keywordClass: Record<string, number> = {};
+          for (const [kw, owners] of classesOf) keywordClass[kw] = classes.indexOf(owners[0]);
+          sample = sampleV4({ classes, keywordClass, keywords: quotas.order, counts: quotas.perKeyword, confirmed: confirmedPerKeyword, blacklist: black }, rng);
+        } else {
+          const v4PerKeyword = base ? await store.readJson<Record<string, number[]>>(base.perKeyword) : {};
+          for (const kw of Object.keys(splitKeywords)) confirmedPerKeyword[kw] = Object.values(splitKeywords[kw]).flat();
+          sample = sampleV6({ classes, quotas: quotas.perClass, confirmed: confirmedPerKeyword, blacklist: black, v4PerKeyword, splitKeywords }, rng);
+        }
+        const perKeyword: Record<string, number[]> = {};
+        for (const p of sample.perKeyword) perKeyword[p.keyword] = [...(perKeyword[p.keyword] ?? []), ...p.indices];
+        await writeFileAtomic(path.join(dir, 'sample.json'), Buffer.from(JSON.stringify(sample)));
+        await writeFileAtomic(path.join(dir, 'ti_indices_per_keyword.json'), Buffer.from(JSON.stringify(perKeyword, null, 2)));
+        const perClass = classes.map((_, c) => sample.labels.filter((l) => l === c).length);
+        return { files: ['sample.json', 'ti_indices_per_keyword.json'], summary: { images: sample.tiIndices.length, perClass } };
+      });
+    });
+  };
+}

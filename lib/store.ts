@@ -1,0 +1,167 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { InputError } from './errors';
+import { sha256File, sha256Json } from './hash';
+
+/** A file in the artifact store: what passes between stages instead of data. */
+export interface ArtifactRef {
+  /** Path relative to the store root. */
+  path: string;
+  sha256: string;
+  bytes: number;
+}
+
+/** What a stage leaves in the store: its files and a small JSON summary. */
+export interface StageOutput<S = object> {
+  stage: string;
+  key: string;
+  cached: boolean;
+  files: Record<string, ArtifactRef>;
+  summary: S;
+}
+
+interface Manifest<S> {
+  stage: string;
+  key: string;
+  files: Record<string, ArtifactRef>;
+  summary: S;
+}
+
+/**
+ * A content-addressed store of stage outputs under `<root>/cache/<stage>/<key>/`.
+ * The key hashes everything that determines the output, so an existing entry
+ * that verifies is reused as is. Entries appear atomically: a stage writes
+ * into a temporary folder that is renamed into place only when complete.
+ */
+export class ArtifactStore {
+  constructor(readonly root: string) {}
+
+  /** The cache key of a stage: its name, code version and every input. */
+  static key(stage: string, version: number, inputs: unknown): string {
+    return sha256Json({ stage, version, inputs }).slice(0, 32);
+  }
+
+  /** Absolute path of a stored file. */
+  resolve(ref: ArtifactRef | string): string {
+    return path.join(this.root, typeof ref === 'string' ? ref : ref.path);
+  }
+
+  /** The stored output of a stage, if present and intact (every file's size and SHA-256 match). */
+  async lookup<S>(stage: string, key: string): Promise<StageOutput<S> | null> {
+    const dir = this.entryDir(stage, key);
+    let manifest: Manifest<S>;
+    try {
+      manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8'));
+    } catch {
+      return null;
+    }
+    for (const ref of Object.values(manifest.files)) {
+      const ok = await stat(this.resolve(ref)).then((s) => s.size === ref.bytes, () => false)
+        && (await sha256File(this.resolve(ref))) === ref.sha256;
+      if (!ok) {
+        await rm(dir, { recursive: true, force: true });
+        return null;
+      }
+    }
+    return { ...manifest, cached: true };
+  }
+
+  /**
+   * Returns the stored output of (stage, key), or runs `produce` to make it.
+   * `produce` writes its files into the folder it is given and returns their
+   * names with a summary; the folder becomes the entry only if it succeeds.
+   */
+  async stage<S>(
+    stage: string,
+    key: string,
+    produce: (dir: string) => Promise<{ files: string[]; summary: S }>,
+  ): Promise<StageOutput<S>> {
+    const found = await this.lookup<S>(stage, key);
+    if (found) return found;
+    const final = this.entryDir(stage, key);
+    const tmp = path.join(path.dirname(final), `.tmp-${key}-${randomBytes(4).toString('hex')}`);
+    await mkdir(tmp, { recursive: true });
+    try {
+      const { files, summary } = await produce(tmp);
+      const refs: Record<string, ArtifactRef> = {};
+      for (const name of files) {
+        const file = path.join(tmp, name);
+        const { size } = await stat(file);
+        refs[name] = {
+          path: path.relative(this.root, path.join(final, name)).split(path.sep).join('/'),
+          sha256: await sha256File(file),
+          bytes: size,
+        };
+      }
+      const manifest: Manifest<S> = { stage, key, files: refs, summary };
+      await writeFile(path.join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2));
+      await syncDir(tmp);
+      try {
+        await rename(tmp, final);
+      } catch (err) {
+        // Another worker finished the same stage first: its entry is as good as ours.
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+        await rm(tmp, { recursive: true, force: true });
+      }
+      await rm(this.scratchDir(stage, key), { recursive: true, force: true });
+      return { ...manifest, cached: false };
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /**
+   * A folder that survives activity retries, for checkpoints of a stage in
+   * progress (resume after a crash). Removed when the stage's entry is made.
+   */
+  async scratch(stage: string, key: string): Promise<string> {
+    const dir = this.scratchDir(stage, key);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  async readJson<T>(ref: ArtifactRef): Promise<T> {
+    const file = this.resolve(ref);
+    try {
+      return JSON.parse(await readFile(file, 'utf8')) as T;
+    } catch (err) {
+      throw new InputError(`unreadable JSON artifact (${(err as Error).message})`, file);
+    }
+  }
+
+  /**
+   * Removes temporary folders of stages that crashed (a killed worker cannot
+   * clean up after itself). Only old ones: another worker may be writing a
+   * recent one right now.
+   */
+  async removeStaleTemps(olderThanMs = 3_600_000): Promise<void> {
+    const cache = path.join(this.root, 'cache');
+    for (const stage of await readdir(cache).catch(() => [] as string[])) {
+      for (const entry of await readdir(path.join(cache, stage)).catch(() => [] as string[])) {
+        const dir = path.join(cache, stage, entry);
+        const age = Date.now() - (await stat(dir).then((s) => s.mtimeMs, () => Date.now()));
+        if (entry.startsWith('.tmp-') && age > olderThanMs) await rm(dir, { recursive: true, force: true });
+      }
+    }
+  }
+
+  private entryDir(stage: string, key: string): string {
+    return path.join(this.root, 'cache', stage, key);
+  }
+
+  private scratchDir(stage: string, key: string): string {
+    return path.join(this.root, 'cache', stage, `.partial-${key}`);
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

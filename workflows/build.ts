@@ -1,0 +1,260 @@
+import {
+  ActivityOptions,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  executeChild,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { createActivities } from '../activities';
+import { pendingWork, progress, reviewDuplicates, submitLabels } from './messages';
+import type {
+  BuildConfig,
+  BuildInput,
+  BuildResult,
+  DuplicatePair,
+  DuplicateReview,
+  LabelDecision,
+  LabelTask,
+  StageOutput,
+} from './types';
+
+type Activities = ReturnType<typeof createActivities>;
+
+export const TASK_QUEUE = 'cifar101';
+
+/** The stable workflow ID of a release build: the same config attaches to the same build. */
+export function buildWorkflowId(config: Pick<BuildConfig, 'release' | 'hash'>): string {
+  return `cifar101-${config.release}-${config.hash.slice(0, 12)}`;
+}
+
+const defaults: ActivityOptions = {
+  startToCloseTimeout: '24 hours',
+  // Every activity heartbeats at least every few seconds; a killed worker is
+  // noticed after this long and the activity is retried on another one.
+  heartbeatTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
+};
+
+/** Calls one stage activity with a summary for the event history. */
+function stage<K extends keyof Activities>(name: K, summary: string): Activities[K] {
+  return proxyActivities<Activities>({ ...defaults, summary })[name];
+}
+
+/** Splits [0, total) into shards of `size`. */
+function shards(total: number, size: number): Array<{ index: number; start: number; end: number }> {
+  const out = [];
+  for (let start = 0, index = 0; start < total; start += size, index++) {
+    out.push({ index, start, end: Math.min(total, start + size) });
+  }
+  return out;
+}
+
+/**
+ * Builds one CIFAR-10.1 release: extraction, keyword discovery, candidate
+ * subsets, nearest-neighbour distances, quotas, two human labeling rounds,
+ * seeded sampling with near-duplicate checks, export and evaluation.
+ */
+export async function buildRelease(input: BuildInput): Promise<BuildResult> {
+  const { config, source } = input;
+  const state = {
+    stage: 'starting',
+    done: [] as Array<{ stage: string; cached: boolean }>,
+    tasks: [] as LabelTask[],
+    decisions: [] as LabelDecision[],
+    duplicates: null as null | { round: number; pairs: DuplicatePair[]; candidates: StageOutput['files'][string]; cifar: StageOutput['files'][string] },
+    review: null as DuplicateReview | null,
+  };
+  const enter = (name: string) => {
+    state.stage = name;
+    if (workflowInfo().searchAttributes?.CifarRelease) upsertSearchAttributes({ CifarStage: [name] });
+  };
+  const done = <T extends { stage: string; cached: boolean }>(out: T): T => {
+    state.done.push({ stage: out.stage, cached: out.cached });
+    return out;
+  };
+
+  setHandler(progress, () => ({ stage: state.stage, done: state.done }));
+  setHandler(pendingWork, () => ({ release: config.release, stage: state.stage, tasks: state.tasks, duplicates: state.duplicates }));
+  setHandler(
+    submitLabels,
+    (decision) => {
+      state.tasks = state.tasks.filter((t) => t.id !== decision.taskId);
+      state.decisions.push(decision);
+      return { accepted: decision.accepted.length };
+    },
+    { validator: (decision) => validateDecision(state.tasks, decision) },
+  );
+  setHandler(
+    reviewDuplicates,
+    (review) => {
+      state.review = review;
+      return { blacklisted: review.confirmed.length };
+    },
+    { validator: (review) => validateReview(state.duplicates, review) },
+  );
+
+  // v6 grows from v4: build (or attach to) the base release first.
+  let base: BuildResult | undefined;
+  if (config.base) {
+    enter('baseRelease');
+    const baseInput = { ...input, config: config.base, predictionsDir: undefined };
+    try {
+      base = await executeChild(buildRelease, {
+        args: [baseInput],
+        workflowId: buildWorkflowId(config.base),
+        taskQueue: workflowInfo().taskQueue,
+        staticSummary: `base release ${config.base.release}`,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      base = await stage('awaitRelease', `attach to running build ${buildWorkflowId(config.base)}`)({ workflowId: buildWorkflowId(config.base) });
+    }
+  }
+
+  enter('extractSources');
+  const extract = done(await stage('extractSources', `extract ${source.kind} sources`)({ source }));
+  const { tinyCount, cifarCount } = extract.summary;
+
+  enter('findCifar10Keywords');
+  const tinyShards = shards(tinyCount, config.distances.tinyShardSize);
+  const matches = await Promise.all(tinyShards.map((s) =>
+    stage('findCifar10Keywords', `keywords shard ${s.index + 1}/${tinyShards.length}: TinyImages ${s.start}..${s.end - 1}`)({
+      extract, start: s.start, end: s.end, maxDistance: config.keywords.matchMaxDistance,
+    }).then(done)));
+  const keywords = done(await stage('assignKeywords', `one keyword for each of ${cifarCount} CIFAR-10 images`)({ extract, matches }));
+
+  enter('buildKeywordSubsets');
+  const subsets = done(await stage('buildKeywordSubsets', `top-${config.keywords.topK} keywords per class`)({
+    extract, keywords, topK: config.keywords.topK, excluded: config.keywords.excluded, classes: config.classes,
+  }));
+
+  enter('computeDistances');
+  const candidateShards = shards(subsets.summary.queries, config.distances.shardSize);
+  const distances = await Promise.all(candidateShards.map((s) =>
+    stage('computeDistances', `distances shard ${s.index + 1}/${candidateShards.length}: ${s.end - s.start} images x ${cifarCount} CIFAR-10`)({
+      extract, subsets, start: s.start, end: s.end, k: config.distances.neighbors,
+    }).then(done)));
+
+  enter('computeKeywordCounts');
+  const counts = done(await stage('computeKeywordCounts', `quotas (${config.sampling.method})`)({
+    keywords, subsets, sampling: config.sampling, classes: config.classes, excluded: config.keywords.excluded,
+  }));
+
+  const labelRound = async (round: 1 | 2, prepared: { tasks: LabelTask[]; decided: LabelDecision[]; all: LabelTask[] }) => {
+    state.tasks = prepared.tasks;
+    state.decisions = [...prepared.decided];
+    const simulated = config.labeling.mode === 'simulated' && prepared.tasks.length > 0
+      ? stage('simulateLabeler', `simulated labeler, round ${round}: ${prepared.tasks.length} keywords`)({
+        workflowId: workflowInfo().workflowId, extract, tasks: prepared.tasks,
+      })
+      : undefined;
+    if (prepared.tasks.length) log.info('waiting for labels', { round, keywords: prepared.tasks.length });
+    await condition(() => state.tasks.length === 0);
+    await simulated;
+    return done(await stage('recordLabels', `record round ${round}: ${state.decisions.length} keywords`)({
+      round, mode: config.labeling.mode, tasks: prepared.all, decisions: state.decisions,
+    }));
+  };
+
+  enter('labelCandidates');
+  const round1 = await stage('labelCandidates', 'first labeling round: accept good images per keyword')({
+    extract, keywords, subsets, distances, counts, mode: config.labeling.mode,
+  });
+  done(round1);
+  const labels = await labelRound(1, round1);
+
+  enter('confirmCandidates');
+  const round2 = await stage('confirmCandidates', `second round: confirm, after dropping images within L2 ${config.labeling.minCifarDistance} of CIFAR-10`)({
+    extract, keywords, subsets, distances, counts, labels, mode: config.labeling.mode, minCifarDistance: config.labeling.minCifarDistance,
+  });
+  done(round2);
+  const confirmed = await labelRound(2, round2);
+
+  let blacklist = base?.blacklist;
+  let sample!: Awaited<ReturnType<Activities['sampleRelease']>>;
+  for (let round = 1; round <= config.nearDuplicates.rounds; round++) {
+    enter('sampleRelease');
+    sample = done(await stage('sampleRelease', `seeded sampling (${config.rng.kind}, seed ${config.seed}), round ${round}`)({
+      release: config.release, seed: config.seed, rng: config.rng, sampling: config.sampling, classes: config.classes,
+      counts, confirmed, blacklist, base,
+    }));
+    enter('checkNearDuplicates');
+    const check = done(await stage('checkNearDuplicates', `near-duplicates of ${sample.summary.images} images, round ${round}`)({
+      sample, extract, subsets, distances, withinThreshold: config.nearDuplicates.withinThreshold,
+      cifarThreshold: config.nearDuplicates.cifarThreshold,
+    }));
+    const pairs = check.summary.pairs;
+    if (pairs.length === 0) break;
+    let review: DuplicateReview;
+    if (config.nearDuplicates.review === 'auto') {
+      review = { round, confirmed: pairs.map((p) => p.id), dismissed: [], labeler: 'auto', at: new Date().toISOString() };
+    } else {
+      state.review = null;
+      state.duplicates = { round, pairs, candidates: subsets.files['candidate_images.npy'], cifar: extract.files['cifar10_images.npy'] };
+      await condition(() => state.review !== null);
+      review = state.review!;
+      state.duplicates = null;
+    }
+    if (review.confirmed.length === 0) break;
+    if (round === config.nearDuplicates.rounds) {
+      log.warn('near-duplicates remain after the last round', { pairs: pairs.length });
+    }
+    blacklist = done(await stage('updateBlacklist', `blacklist ${review.confirmed.length} near-duplicates (round ${round})`)({
+      blacklist, pairs, review,
+    })).files['blacklist.json'];
+  }
+
+  enter('exportRelease');
+  const exported = done(await stage('exportRelease', `export ${config.release}: ${sample.summary.images} images`)({
+    release: config.release, sample, extract, outDir: input.outDir, columns: config.export.contactSheetColumns,
+  }));
+
+  enter('evaluateModels');
+  done(await stage('evaluateModels', `evaluate models on ${config.release}`)({
+    release: config.release, exported, extract, predictionsDir: input.predictionsDir, originalLabels: input.originalLabels,
+  }));
+
+  enter('done');
+  await condition(allHandlersFinished);
+  return {
+    release: config.release,
+    releaseDir: exported.summary.releaseDir,
+    images: sample.summary.images,
+    perClass: sample.summary.perClass,
+    manifest: exported.files['manifest.json'],
+    perKeyword: sample.files['ti_indices_per_keyword.json'],
+    blacklist,
+    stages: state.done,
+  };
+}
+
+function validateDecision(tasks: LabelTask[], decision: LabelDecision): void {
+  const task = tasks.find((t) => t.id === decision.taskId);
+  if (!task) throw ApplicationFailure.nonRetryable(`task "${decision.taskId}" is not pending`);
+  if (!decision.labeler) throw ApplicationFailure.nonRetryable('a decision needs the labeler\'s name');
+  if (!Array.isArray(decision.accepted)) throw ApplicationFailure.nonRetryable('accepted must be a list of TinyImages indices');
+  const offered = new Set(task.offered);
+  const seen = new Set<number>();
+  for (const index of decision.accepted) {
+    if (!offered.has(index)) throw ApplicationFailure.nonRetryable(`image ${index} was not offered in task "${task.id}"`);
+    if (seen.has(index)) throw ApplicationFailure.nonRetryable(`image ${index} is listed twice`);
+    seen.add(index);
+  }
+}
+
+function validateReview(pending: { round: number; pairs: DuplicatePair[] } | null, review: DuplicateReview): void {
+  if (!pending) throw ApplicationFailure.nonRetryable('no near-duplicate review is pending');
+  if (review.round !== pending.round) throw ApplicationFailure.nonRetryable(`review is for round ${review.round}, pending round is ${pending.round}`);
+  const ids = new Set(pending.pairs.map((p) => p.id));
+  const decided = [...review.confirmed, ...review.dismissed];
+  for (const id of decided) if (!ids.has(id)) throw ApplicationFailure.nonRetryable(`pair "${id}" is not under review`);
+  if (new Set(decided).size !== ids.size || decided.length !== ids.size) {
+    throw ApplicationFailure.nonRetryable(`every pair must be confirmed or dismissed exactly once (${ids.size} pairs)`);
+  }
+}
