@@ -1,0 +1,145 @@
+import { Client, WorkflowIdConflictPolicy } from '@temporalio/client';
+import { defaultPayloadConverter, SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
+import cliProgress from 'cli-progress';
+import path from 'node:path';
+import { loadReleaseConfig, type ReleaseConfig } from '../configs';
+import { progress as progressQuery } from '../workflows/messages';
+import { buildRelease, buildWorkflowId, TASK_QUEUE } from '../workflows/build';
+import type { BuildConfig, BuildInput, BuildResult, SourceSpec } from '../workflows/types';
+import { connect, resolveTarget, workflowUrl, type Target } from './connection';
+import { createWorker } from './worker';
+
+export const DEMO_SEED = 20181002;
+const CifarRelease = defineSearchAttributeKey('CifarRelease', SearchAttributeType.KEYWORD);
+
+export interface BuildOptions {
+  config: string;
+  source?: SourceSpec;
+  outDir?: string;
+  predictionsDir?: string;
+  originalLabels?: string;
+  /** Run a worker in this process (default); off when workers run elsewhere. */
+  worker?: boolean;
+  /** Progress output; quiet for tests. */
+  quiet?: boolean;
+}
+
+/** The config as the workflow takes it: no file paths, base resolved. */
+export function toBuildConfig(config: ReleaseConfig): BuildConfig {
+  const { file: _file, base, ...rest } = config;
+  return { ...rest, ...(base ? { base: toBuildConfig(base) } : {}) };
+}
+
+/**
+ * Starts the build of a release, or attaches to the running one with the same
+ * config, and waits for it; with a worker in this process unless told not to.
+ */
+export async function runBuild(opts: BuildOptions): Promise<{ result: BuildResult; workflowId: string; url: string | null; target: Target }> {
+  const config = await loadReleaseConfig(opts.config); // bad configs fail here, before anything starts
+  const outDir = path.resolve(opts.outDir ?? 'artifacts');
+  const target = await resolveTarget(outDir, { start: true });
+  const { connection, client } = await connect(target);
+  const local = opts.worker === false ? null : await createWorker({ address: target.address, namespace: target.namespace, artifactsDir: outDir });
+  const running = local?.worker.run();
+  try {
+    const input: BuildInput = {
+      config: toBuildConfig(config),
+      source: opts.source ?? { kind: 'demo', seed: DEMO_SEED },
+      outDir,
+      ...(opts.predictionsDir ? { predictionsDir: path.resolve(opts.predictionsDir) } : {}),
+      ...(opts.originalLabels ? { originalLabels: path.resolve(opts.originalLabels) } : {}),
+    };
+    const workflowId = buildWorkflowId(config);
+    const handle = await client.workflow.start(buildRelease, {
+      args: [input],
+      taskQueue: TASK_QUEUE,
+      workflowId,
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      staticSummary: `CIFAR-10.1 ${config.release} (${config.file})`,
+      ...(target.searchAttributes ? { typedSearchAttributes: [{ key: CifarRelease, value: config.release }] } : {}),
+    });
+    const url = workflowUrl(target, workflowId);
+    if (!opts.quiet) console.log(`build ${config.release}: workflow ${workflowId}${url ? `\n  ${url}` : ''}`);
+    const stopProgress = opts.quiet ? () => undefined : showProgress(client, workflowId);
+    try {
+      const result = await handle.result();
+      return { result, workflowId, url, target };
+    } finally {
+      await stopProgress();
+    }
+  } finally {
+    local?.worker.shutdown();
+    await running;
+    await local?.close();
+    await connection.close();
+  }
+}
+
+/** Prints each stage as it finishes, with a bar for the running stage fed by its activities' heartbeats. */
+function showProgress(client: Client, workflowId: string): () => Promise<void> {
+  const handle = client.workflow.getHandle(workflowId);
+  const tty = process.stdout.isTTY;
+  const bar = tty ? new cliProgress.SingleBar({ format: '  {stage} [{bar}] {value}/{total}', hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic) : null;
+  let printed = 0;
+  let barStage = '';
+  let stopped = false;
+  const tick = async () => {
+    const state = await handle.query(progressQuery).catch(() => null);
+    if (!state) return;
+    const stages = summarize(state.done);
+    for (const line of stages.slice(printed, -1)) log(line);
+    printed = Math.max(printed, stages.length - 1);
+    if (!bar) return;
+    const described = await handle.describe().catch(() => null);
+    let done = 0;
+    let total = 0;
+    for (const a of described?.raw.pendingActivities ?? []) {
+      const details = a.heartbeatDetails?.payloads?.[0];
+      const p = details ? (defaultPayloadConverter.fromPayload(details) as { done?: number; total?: number } | undefined) : undefined;
+      done += p?.done ?? 0;
+      total += p?.total ?? 0;
+    }
+    if (total > 0) {
+      if (barStage !== state.stage) {
+        bar.stop();
+        bar.start(total, done, { stage: state.stage });
+        barStage = state.stage;
+      }
+      bar.setTotal(total);
+      bar.update(done, { stage: state.stage });
+    }
+  };
+  const log = (line: string) => {
+    if (bar && barStage) {
+      bar.stop();
+      barStage = '';
+    }
+    console.log(line);
+  };
+  const loop = (async () => {
+    while (!stopped) {
+      await tick();
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const final = await handle.query(progressQuery).catch(() => null);
+    if (final) for (const line of summarize(final.done).slice(printed)) log(line);
+    bar?.stop();
+  })();
+  return async () => {
+    stopped = true;
+    await loop;
+  };
+}
+
+/** One line per stage (shards folded): "computeDistances x8 computed" / "cached". */
+export function summarize(done: Array<{ stage: string; cached: boolean }>): string[] {
+  const lines: Array<{ stage: string; count: number; cached: number }> = [];
+  for (const d of done) {
+    const last = lines[lines.length - 1];
+    if (last && last.stage === d.stage) {
+      last.count++;
+      last.cached += d.cached ? 1 : 0;
+    } else lines.push({ stage: d.stage, count: 1, cached: d.cached ? 1 : 0 });
+  }
+  return lines.map((l) => `  ${l.stage}${l.count > 1 ? ` x${l.count}` : ''}: ${l.cached === l.count ? 'cached' : l.cached ? `${l.count - l.cached} computed, ${l.cached} cached` : 'computed'}`);
+}

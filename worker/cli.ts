@@ -1,0 +1,117 @@
+import { Client } from '@temporalio/client';
+import path from 'node:path';
+import { chalk, minimist } from 'zx';
+import { loadReleaseConfig } from '../configs';
+import { InputError } from '../lib/errors';
+import { buildWorkflowId } from '../workflows/build';
+import type { SourceSpec } from '../workflows/types';
+import { DEMO_SEED, runBuild } from './build';
+import { connect, resolveTarget } from './connection';
+import { formatHistory, stageHistory } from './history';
+import { LocalServer } from './temporal-server';
+import { createWorker } from './worker';
+
+const USAGE = `usage: cifar101 <command> [options]
+
+  build <config.yaml> [--source demo | --tinyimages DIR --cifar10 DIR] [--out DIR]
+        [--predictions DIR --original-labels FILE] [--no-worker]
+                         start the build of a release (or attach to the running one) and wait for it
+  status                 the builds on the server and the stage each is in
+  history <release|workflow-id>
+                         every stage of the latest build: state, attempts, time, cache hit
+  worker                 run a worker (more workers, here or elsewhere, share the shards)
+  server start|stop|status
+                         the local Temporal dev server (state in <out>/temporal.db, UI on 8233)
+
+  --out DIR              artifacts folder (default: artifacts)
+  TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE: use another Temporal server instead of the local one`;
+
+function sourceOf(args: minimist.ParsedArgs): SourceSpec {
+  if (args.tinyimages || args.cifar10) {
+    if (!args.tinyimages || !args.cifar10) throw new InputError('--tinyimages and --cifar10 go together', 'command line');
+    return { kind: 'files', tinyimages: path.resolve(args.tinyimages), cifar10: path.resolve(args.cifar10) };
+  }
+  if (args.source && args.source !== 'demo') throw new InputError(`unknown source "${args.source}" (demo, or --tinyimages/--cifar10)`, '--source');
+  return { kind: 'demo', seed: DEMO_SEED };
+}
+
+async function withClient<T>(outDir: string, body: (client: Client) => Promise<T>): Promise<T> {
+  const target = await resolveTarget(outDir, { start: false });
+  const { connection, client } = await connect(target, 10_000);
+  try {
+    return await body(client);
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Finds the latest build of a release (or takes a workflow ID as is). */
+async function findBuild(client: Client, ref: string): Promise<string> {
+  if (ref.startsWith('cifar101-')) return ref;
+  for await (const wf of client.workflow.list({ query: `WorkflowType = 'buildRelease'` })) {
+    if (wf.workflowId.startsWith(`cifar101-${ref}-`)) return wf.workflowId;
+  }
+  throw new InputError('no build of this release on the server', ref);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const args = minimist(argv, { string: ['out', 'source', 'tinyimages', 'cifar10', 'predictions', 'original-labels'], boolean: ['worker', 'help'], default: { worker: true } });
+  const [command, ...rest] = args._;
+  const outDir = path.resolve(args.out ?? 'artifacts');
+  switch (command) {
+    case 'build': {
+      if (!rest[0]) throw new InputError('which config? e.g. cifar101 build configs/v4.yaml', 'command line');
+      const { result, url } = await runBuild({
+        config: rest[0], source: sourceOf(args), outDir, worker: args.worker,
+        predictionsDir: args.predictions, originalLabels: args['original-labels'],
+      });
+      console.log(chalk.green(`${result.release}: ${result.images} images (${result.perClass.join(' / ')} per class) in ${result.releaseDir}`));
+      if (url) console.log(`history: ${url}`);
+      return;
+    }
+    case 'status':
+      return withClient(outDir, async (client) => {
+        for await (const wf of client.workflow.list({ query: `WorkflowType = 'buildRelease'` })) {
+          console.log(`${wf.workflowId}  ${wf.status.name}  started ${wf.startTime.toISOString()}${wf.closeTime ? `  closed ${wf.closeTime.toISOString()}` : ''}`);
+        }
+      });
+    case 'history':
+      if (!rest[0]) throw new InputError('which release? e.g. cifar101 history v6', 'command line');
+      return withClient(outDir, async (client) => {
+        const id = rest[0].endsWith('.yaml') ? buildWorkflowId(await loadReleaseConfig(rest[0])) : await findBuild(client, rest[0]);
+        console.log(`${id}\n${formatHistory(await stageHistory(client, id))}`);
+      });
+    case 'worker': {
+      const target = await resolveTarget(outDir, { start: false });
+      const { worker, close } = await createWorker({ address: target.address, namespace: target.namespace, artifactsDir: outDir });
+      console.log(`worker ${worker.options.identity} polling ${target.address}`);
+      try {
+        await worker.run(); // SIGINT/SIGTERM shut it down gracefully
+      } finally {
+        await close();
+      }
+      return;
+    }
+    case 'server': {
+      const local = new LocalServer(outDir);
+      if (rest[0] === 'start') {
+        const s = await local.start();
+        console.log(`${s.started ? 'started' : 'already running'}: ${s.address} (pid ${s.pid}), Web UI ${s.uiUrl}, log ${s.logFile}`);
+      } else if (rest[0] === 'stop') {
+        console.log((await local.stop()) ? 'stopped' : 'not running');
+      } else if (rest[0] === 'status') {
+        const s = await local.status();
+        console.log(s ? `running: ${s.address} (pid ${s.pid}), Web UI ${s.uiUrl}` : 'not running');
+      } else throw new InputError('server start|stop|status', 'command line');
+      return;
+    }
+    default:
+      console.log(USAGE);
+      if (command && !args.help) process.exitCode = 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  console.error(chalk.red(`cifar101: ${err instanceof Error ? err.message : String(err)}`));
+  process.exitCode = 1;
+});

@@ -1,0 +1,49 @@
+import { Client, Connection } from '@temporalio/client';
+import path from 'node:path';
+import { LocalServer } from './temporal-server';
+
+export interface Target {
+  address: string;
+  namespace: string;
+  /** The Web UI, when we run the server ourselves. */
+  uiUrl: string | null;
+  /** Whether the project's search attributes are registered there. */
+  searchAttributes: boolean;
+}
+
+/**
+ * The Temporal server to use: TEMPORAL_ADDRESS (and TEMPORAL_NAMESPACE) when
+ * set, which is how users scale out; otherwise the local dev server, started
+ * in the background if it is not running.
+ */
+export async function resolveTarget(artifactsDir: string, opts: { start: boolean }): Promise<Target> {
+  const namespace = process.env.TEMPORAL_NAMESPACE ?? 'default';
+  if (process.env.TEMPORAL_ADDRESS) {
+    return { address: process.env.TEMPORAL_ADDRESS, namespace, uiUrl: process.env.TEMPORAL_UI_URL ?? null, searchAttributes: false };
+  }
+  const local = new LocalServer(path.resolve(artifactsDir));
+  const server = opts.start ? await local.start() : await local.status();
+  if (!server) throw new Error(`no local Temporal server runs for ${artifactsDir}: start one with \`cifar101 server start\` or set TEMPORAL_ADDRESS`);
+  return { address: server.address, namespace, uiUrl: server.uiUrl, searchAttributes: true };
+}
+
+/** Connects, retrying while a just-started server finishes booting. */
+export async function connect(target: Target, timeoutMs = 60_000): Promise<{ connection: Connection; client: Client }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const connection = await Connection.connect({ address: target.address });
+      const client = new Client({ connection, namespace: target.namespace });
+      await connection.workflowService.describeNamespace({ namespace: target.namespace });
+      return { connection, client };
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`cannot reach Temporal at ${target.address}: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+}
+
+/** Link to a workflow in the Web UI. */
+export function workflowUrl(target: Target, workflowId: string): string | null {
+  return target.uiUrl ? `${target.uiUrl}/namespaces/${target.namespace}/workflows/${encodeURIComponent(workflowId)}` : null;
+}
