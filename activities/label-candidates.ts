@@ -35,7 +35,7 @@ async function prepareRound(
   stage: string,
   round: 1 | 2,
   mode: string,
-  inputs: { keywords: StageOutput; subsets: StageOutput<SubsetsSummary>; counts: StageOutput },
+  inputs: { extract: StageOutput<ExtractSummary>; keywords: StageOutput; subsets: StageOutput<SubsetsSummary>; counts: StageOutput },
   offer: (entry: { className: string; keyword: string; rows: number[] }, tiOf: (row: number) => number) => { offered: number[]; preselected?: number[] },
 ): Promise<PreparedRound> {
   const { tiIndices, entries, rowOf } = await loadSubsets(store, inputs.subsets);
@@ -59,6 +59,7 @@ async function prepareRound(
       images: inputs.subsets.files['candidate_images.npy'],
       rows: offered.map((ti) => rowOf.get(ti)!),
       references,
+      cifarImages: inputs.extract.files['cifar10_images.npy'],
     });
   }
   const tasks: LabelTask[] = [];

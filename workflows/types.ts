@@ -52,8 +52,9 @@ export interface LabelTask {
   /** Candidate images of the build (uint8 N×32×32×3 .npy) and the row of each offered index. */
   images: ArtifactRef;
   rows: number[];
-  /** CIFAR-10 images of the keyword, shown for reference. */
+  /** CIFAR-10 images of the keyword, shown for reference: rows of `cifarImages` (uint8 N×32×32×3 .npy). */
   references: number[];
+  cifarImages: ArtifactRef;
 }
 
 export interface LabelDecision {
