@@ -1,4 +1,13 @@
 #!/usr/bin/env node
-// The `cifar101` command: runs the TypeScript CLI through tsx.
-require('tsx/cjs');
-require('../worker/cli.ts');
+// The `cifar101` command: runs the TypeScript CLI with tsx.
+'use strict';
+const { spawn } = require('node:child_process');
+const path = require('node:path');
+
+const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, '..', 'worker', 'cli.ts'), ...process.argv.slice(2)], {
+  stdio: 'inherit',
+});
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => {
+  process.exitCode = code ?? (signal ? 1 : 0);
+});

@@ -7,9 +7,9 @@ import { progress as progressQuery } from '../workflows/messages';
 import { buildRelease, buildWorkflowId, TASK_QUEUE } from '../workflows/build';
 import type { BuildConfig, BuildInput, BuildResult, SourceSpec } from '../workflows/types';
 import { connect, resolveTarget, workflowUrl, type Target } from './connection';
+import { DEMO_SEED } from './defaults';
 import { createWorker } from './worker';
 
-export const DEMO_SEED = 20181002;
 const CifarRelease = defineSearchAttributeKey('CifarRelease', SearchAttributeType.KEYWORD);
 
 export interface BuildOptions {

@@ -5,11 +5,11 @@ import { loadReleaseConfig } from '../configs';
 import { InputError } from '../lib/errors';
 import { buildWorkflowId } from '../workflows/build';
 import type { SourceSpec } from '../workflows/types';
-import { DEMO_SEED, runBuild } from './build';
 import { connect, resolveTarget } from './connection';
+import { DEMO_SEED } from './defaults';
 import { formatHistory, stageHistory } from './history';
 import { LocalServer } from './temporal-server';
-import { createWorker } from './worker';
+
 
 const USAGE = `usage: cifar101 <command> [options]
 
@@ -19,6 +19,8 @@ const USAGE = `usage: cifar101 <command> [options]
   status                 the builds on the server and the stage each is in
   history <release|workflow-id>
                          every stage of the latest build: state, attempts, time, cache hit
+  evaluate --predictions DIR --original-labels FILE.npy --release-labels DIR --out OUT
+                         accuracy of models on CIFAR-10 vs each release: tables, CIs, scatter plots
   worker                 run a worker (more workers, here or elsewhere, share the shards)
   server start|stop|status
                          the local Temporal dev server (state in <out>/temporal.db, UI on 8233)
@@ -55,18 +57,37 @@ async function findBuild(client: Client, ref: string): Promise<string> {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const args = minimist(argv, { string: ['out', 'source', 'tinyimages', 'cifar10', 'predictions', 'original-labels'], boolean: ['worker', 'help'], default: { worker: true } });
+  const args = minimist(argv, { string: ['out', 'source', 'tinyimages', 'cifar10', 'predictions', 'original-labels', 'release-labels'], boolean: ['worker', 'help'], default: { worker: true } });
   const [command, ...rest] = args._;
   const outDir = path.resolve(args.out ?? 'artifacts');
   switch (command) {
     case 'build': {
       if (!rest[0]) throw new InputError('which config? e.g. cifar101 build configs/v4.yaml', 'command line');
+      const { runBuild } = await import('./build');
       const { result, url } = await runBuild({
         config: rest[0], source: sourceOf(args), outDir, worker: args.worker,
         predictionsDir: args.predictions, originalLabels: args['original-labels'],
       });
       console.log(chalk.green(`${result.release}: ${result.images} images (${result.perClass.join(' / ')} per class) in ${result.releaseDir}`));
       if (url) console.log(`history: ${url}`);
+      return;
+    }
+    case 'evaluate': {
+      for (const key of ['predictions', 'original-labels', 'release-labels', 'out']) {
+        if (!args[key]) throw new InputError(`missing --${key}`, 'command line');
+      }
+      const { evaluatePredictions } = await import('../lib/evaluation');
+      const result = await evaluatePredictions({
+        predictionsDir: path.resolve(args.predictions),
+        originalLabels: path.resolve(args['original-labels']),
+        releaseLabelsDir: path.resolve(args['release-labels']),
+        outDir,
+      });
+      for (const r of result.releases) {
+        const fit = r.fit ? `, new = ${r.fit.slope.toFixed(3)} x original ${r.fit.intercept < 0 ? '-' : '+'} ${Math.abs(r.fit.intercept).toFixed(2)}` : '';
+        console.log(`${r.release}: ${r.rows.length} models${fit}`);
+      }
+      console.log(`report in ${outDir}`);
       return;
     }
     case 'status':
@@ -83,6 +104,7 @@ async function main(argv: string[]): Promise<void> {
       });
     case 'worker': {
       const target = await resolveTarget(outDir, { start: false });
+      const { createWorker } = await import('./worker');
       const { worker, close } = await createWorker({ address: target.address, namespace: target.namespace, artifactsDir: outDir });
       console.log(`worker ${worker.options.identity} polling ${target.address}`);
       try {
