@@ -22,6 +22,8 @@ export interface BuildOptions {
   worker?: boolean;
   /** Progress output; quiet for tests. */
   quiet?: boolean;
+  /** Task queue (default `cifar101`); separate deployments on one server use their own. */
+  taskQueue?: string;
 }
 
 /** The config as the workflow takes it: no file paths, base resolved. */
@@ -39,7 +41,8 @@ export async function runBuild(opts: BuildOptions): Promise<{ result: BuildResul
   const outDir = path.resolve(opts.outDir ?? 'artifacts');
   const target = await resolveTarget(outDir, { start: true });
   const { connection, client } = await connect(target);
-  const local = opts.worker === false ? null : await createWorker({ address: target.address, namespace: target.namespace, artifactsDir: outDir });
+  const taskQueue = opts.taskQueue ?? TASK_QUEUE;
+  const local = opts.worker === false ? null : await createWorker({ address: target.address, namespace: target.namespace, artifactsDir: outDir, taskQueue });
   const running = local?.worker.run();
   try {
     const input: BuildInput = {
@@ -49,10 +52,10 @@ export async function runBuild(opts: BuildOptions): Promise<{ result: BuildResul
       ...(opts.predictionsDir ? { predictionsDir: path.resolve(opts.predictionsDir) } : {}),
       ...(opts.originalLabels ? { originalLabels: path.resolve(opts.originalLabels) } : {}),
     };
-    const workflowId = buildWorkflowId(config);
+    const workflowId = buildWorkflowId(config, taskQueue);
     const handle = await client.workflow.start(buildRelease, {
       args: [input],
-      taskQueue: TASK_QUEUE,
+      taskQueue,
       workflowId,
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       staticSummary: `CIFAR-10.1 ${config.release} (${config.file})`,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { chalk, minimist } from 'zx';
 import { loadReleaseConfig } from '../configs';
 import { InputError } from '../lib/errors';
-import { buildWorkflowId } from '../workflows/build';
+import { buildWorkflowId, TASK_QUEUE } from '../workflows/build';
 import type { SourceSpec } from '../workflows/types';
 import { connect, resolveTarget } from './connection';
 import { DEMO_SEED } from './defaults';
@@ -26,6 +26,8 @@ const USAGE = `usage: cifar101 <command> [options]
                          the local Temporal dev server (state in <out>/temporal.db, UI on 8233)
 
   --out DIR              artifacts folder (default: artifacts)
+  --task-queue NAME      task queue of the build and its workers (default: cifar101)
+  --concurrency N        (worker) activities run at once (default: the number of cores)
   TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE: use another Temporal server instead of the local one`;
 
 function sourceOf(args: minimist.ParsedArgs): SourceSpec {
@@ -48,16 +50,16 @@ async function withClient<T>(outDir: string, body: (client: Client) => Promise<T
 }
 
 /** Finds the latest build of a release (or takes a workflow ID as is). */
-async function findBuild(client: Client, ref: string): Promise<string> {
-  if (ref.startsWith('cifar101-')) return ref;
+async function findBuild(client: Client, ref: string, taskQueue: string): Promise<string> {
+  if (ref.startsWith(`${taskQueue}-`) && ref.split('-').length > 2) return ref;
   for await (const wf of client.workflow.list({ query: `WorkflowType = 'buildRelease'` })) {
-    if (wf.workflowId.startsWith(`cifar101-${ref}-`)) return wf.workflowId;
+    if (wf.workflowId.startsWith(`${taskQueue}-${ref}-`)) return wf.workflowId;
   }
   throw new InputError('no build of this release on the server', ref);
 }
 
 async function main(argv: string[]): Promise<void> {
-  const args = minimist(argv, { string: ['out', 'source', 'tinyimages', 'cifar10', 'predictions', 'original-labels', 'release-labels'], boolean: ['worker', 'help'], default: { worker: true } });
+  const args = minimist(argv, { string: ['task-queue', 'concurrency', 'out', 'source', 'tinyimages', 'cifar10', 'predictions', 'original-labels', 'release-labels'], boolean: ['worker', 'help'], default: { worker: true } });
   const [command, ...rest] = args._;
   const outDir = path.resolve(args.out ?? 'artifacts');
   switch (command) {
@@ -66,7 +68,7 @@ async function main(argv: string[]): Promise<void> {
       const { runBuild } = await import('./build');
       const { result, url } = await runBuild({
         config: rest[0], source: sourceOf(args), outDir, worker: args.worker,
-        predictionsDir: args.predictions, originalLabels: args['original-labels'],
+        predictionsDir: args.predictions, originalLabels: args['original-labels'], taskQueue: args['task-queue'],
       });
       console.log(chalk.green(`${result.release}: ${result.images} images (${result.perClass.join(' / ')} per class) in ${result.releaseDir}`));
       if (url) console.log(`history: ${url}`);
@@ -99,13 +101,17 @@ async function main(argv: string[]): Promise<void> {
     case 'history':
       if (!rest[0]) throw new InputError('which release? e.g. cifar101 history v6', 'command line');
       return withClient(outDir, async (client) => {
-        const id = rest[0].endsWith('.yaml') ? buildWorkflowId(await loadReleaseConfig(rest[0])) : await findBuild(client, rest[0]);
+        const queue = args['task-queue'] ?? TASK_QUEUE;
+        const id = rest[0].endsWith('.yaml') ? buildWorkflowId(await loadReleaseConfig(rest[0]), queue) : await findBuild(client, rest[0], queue);
         console.log(`${id}\n${formatHistory(await stageHistory(client, id))}`);
       });
     case 'worker': {
       const target = await resolveTarget(outDir, { start: false });
       const { createWorker } = await import('./worker');
-      const { worker, close } = await createWorker({ address: target.address, namespace: target.namespace, artifactsDir: outDir });
+      const { worker, close } = await createWorker({
+        address: target.address, namespace: target.namespace, artifactsDir: outDir,
+        taskQueue: args['task-queue'], concurrency: args.concurrency ? Number(args.concurrency) : undefined,
+      });
       console.log(`worker ${worker.options.identity} polling ${target.address}`);
       try {
         await worker.run(); // SIGINT/SIGTERM shut it down gracefully

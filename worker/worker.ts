@@ -11,7 +11,7 @@ import { TASK_QUEUE } from '../workflows/build';
  * the artifact store in `artifactsDir`. Several workers (on several machines
  * sharing the folder) split the shards between them.
  */
-export async function createWorker(opts: { address: string; namespace: string; artifactsDir: string; taskQueue?: string; identity?: string }) {
+export async function createWorker(opts: { address: string; namespace: string; artifactsDir: string; taskQueue?: string; identity?: string; concurrency?: number }) {
   const store = new ArtifactStore(path.resolve(opts.artifactsDir));
   await store.removeStaleTemps();
   const connection = await NativeConnection.connect({ address: opts.address });
@@ -25,7 +25,7 @@ export async function createWorker(opts: { address: string; namespace: string; a
     activities: createActivities({ store, client }),
     identity: opts.identity,
     // The heavy stages use every core themselves; more at once only thrash.
-    maxConcurrentActivityTaskExecutions: Math.max(2, os.availableParallelism()),
+    maxConcurrentActivityTaskExecutions: opts.concurrency ?? Math.max(2, os.availableParallelism()),
     shutdownGraceTime: '2 seconds',
   });
   return {

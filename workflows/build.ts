@@ -28,9 +28,13 @@ type Activities = ReturnType<typeof createActivities>;
 
 export const TASK_QUEUE = 'cifar101';
 
-/** The stable workflow ID of a release build: the same config attaches to the same build. */
-export function buildWorkflowId(config: Pick<BuildConfig, 'release' | 'hash'>): string {
-  return `cifar101-${config.release}-${config.hash.slice(0, 12)}`;
+/**
+ * The stable workflow ID of a release build: the same config on the same task
+ * queue attaches to the same build. The task queue is part of it so that
+ * separate deployments (and tests) sharing one server never attach to each other.
+ */
+export function buildWorkflowId(config: Pick<BuildConfig, 'release' | 'hash'>, taskQueue = TASK_QUEUE): string {
+  return `${taskQueue}-${config.release}-${config.hash.slice(0, 12)}`;
 }
 
 const defaults: ActivityOptions = {
@@ -107,13 +111,14 @@ export async function buildRelease(input: BuildInput): Promise<BuildResult> {
     try {
       base = await executeChild(buildRelease, {
         args: [baseInput],
-        workflowId: buildWorkflowId(config.base),
+        workflowId: buildWorkflowId(config.base, workflowInfo().taskQueue),
         taskQueue: workflowInfo().taskQueue,
         staticSummary: `base release ${config.base.release}`,
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      base = await stage('awaitRelease', `attach to running build ${buildWorkflowId(config.base)}`)({ workflowId: buildWorkflowId(config.base) });
+      const id = buildWorkflowId(config.base, workflowInfo().taskQueue);
+      base = await stage('awaitRelease', `attach to running build ${id}`)({ workflowId: id });
     }
   }
 
