@@ -9,7 +9,7 @@ export class TopKBlock {
   readonly indices: Int32Array;
   private readonly filled: Int32Array;
   /** Per query: admit a reference when c_j − 2·Y < threshold (the k-th distance minus the query's norm). */
-  private readonly threshold: Float64Array;
+  private readonly threshold: Int32Array;
 
   constructor(
     private readonly count: number,
@@ -20,7 +20,8 @@ export class TopKBlock {
     this.distances = new Int32Array(count * k);
     this.indices = new Int32Array(count * k);
     this.filled = new Int32Array(count);
-    this.threshold = new Float64Array(count).fill(Infinity);
+    // |c − 2·Y| < 2^30 for d ≤ 3072 (c = ||r||² − 256·sum(r), Y a partial dot), so int32 math is exact.
+    this.threshold = new Int32Array(count).fill(0x7fffffff);
   }
 
   /**
@@ -28,14 +29,14 @@ export class TopKBlock {
    * `firstRef + j`, up to a per-reference offset: the squared distance is
    * `queryNorms[i] + refTerm[j] − 2·dots[j·count + i]`.
    */
-  scan(dots: Int32Array, refCount: number, firstRef: number, refTerm: Float64Array): void {
+  scan(dots: Int32Array, refCount: number, firstRef: number, refTerm: Int32Array): void {
     const n = this.count;
     const threshold = this.threshold;
     for (let j = 0; j < refCount; j++) {
-      const c = refTerm[j];
-      const row = j * n;
-      for (let i = 0; i < n; i++) {
-        const e = c - 2 * dots[row + i];
+      const c = refTerm[j] | 0;
+      let at = j * n;
+      for (let i = 0; i < n; i++, at++) {
+        const e = (c - (dots[at] << 1)) | 0;
         if (e < threshold[i]) this.insert(i, firstRef + j, e + this.queryNorms[i]);
       }
     }

@@ -1,15 +1,15 @@
 /**
- * A kNN worker thread: proves its engine, computes reference statistics for
- * the slice it is given, then takes query blocks from a shared counter until
- * none are left or the job is cancelled.
+ * A kNN worker thread. It proves its engine once, then serves jobs: for
+ * each, it computes reference statistics for the slice it is asked to (when
+ * the pool has none cached), then takes query blocks from the job's shared
+ * counter until none are left or the job is cancelled.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { referenceStats, runQueryBlock, type KnnArrays, type KnnShape } from './block';
-import { createEngine, type EnginePreference } from './engines';
+import { createEngine, type DotEngine, type EnginePreference } from './engines';
 
-/** What the pool passes as workerData. */
-export interface WorkerInit extends KnnShape {
-  engine: EnginePreference;
+/** One topKNeighbors call, as the pool posts it. */
+export interface WorkerJob extends KnnShape {
   queryCount: number;
   blockSize: number;
   queries: SharedArrayBuffer;
@@ -22,7 +22,9 @@ export interface WorkerInit extends KnnShape {
   control: SharedArrayBuffer;
 }
 
-export type ToWorker = { type: 'stats'; from: number; to: number } | { type: 'run' };
+export type ToWorker =
+  | { type: 'stats'; job: WorkerJob; from: number; to: number }
+  | { type: 'run'; job: WorkerJob };
 export type FromWorker =
   | { type: 'ready'; engine: string }
   | { type: 'stats-done' }
@@ -30,44 +32,48 @@ export type FromWorker =
   | { type: 'done' }
   | { type: 'error'; message: string };
 
-async function main(port: NonNullable<typeof parentPort>, init: WorkerInit): Promise<void> {
-  const arrays: KnnArrays = {
-    queries: new Uint8Array(init.queries),
-    references: new Uint8Array(init.references),
-    refNorms: new Int32Array(init.refNorms),
-    refSums: new Int32Array(init.refSums),
-    indices: new Int32Array(init.indices),
-    distances: new Int32Array(init.distances),
+function arraysOf(job: WorkerJob): KnnArrays {
+  return {
+    queries: new Uint8Array(job.queries),
+    references: new Uint8Array(job.references),
+    refNorms: new Int32Array(job.refNorms),
+    refSums: new Int32Array(job.refSums),
+    indices: new Int32Array(job.indices),
+    distances: new Int32Array(job.distances),
   };
-  const control = new Int32Array(init.control);
+}
+
+async function serve(engine: DotEngine, msg: ToWorker, send: (msg: FromWorker) => void): Promise<void> {
+  const { job } = msg;
+  const arrays = arraysOf(job);
+  if (msg.type === 'stats') {
+    referenceStats(arrays, job.dimension, msg.from, msg.to);
+    return send({ type: 'stats-done' });
+  }
+  const control = new Int32Array(job.control);
+  const cancelled = () => Atomics.load(control, 1) !== 0;
+  for (;;) {
+    const q0 = Atomics.add(control, 0, 1) * job.blockSize;
+    if (q0 >= job.queryCount || cancelled()) break;
+    const q1 = Math.min(job.queryCount, q0 + job.blockSize);
+    if (!(await runQueryBlock(engine, arrays, job, q0, q1, cancelled))) break;
+    send({ type: 'block', queries: q1 - q0 });
+  }
+  send({ type: 'done' });
+}
+
+async function main(port: NonNullable<typeof parentPort>): Promise<void> {
+  const { engine: preference, dimension } = workerData as { engine: EnginePreference; dimension: number };
   const send = (msg: FromWorker) => port.postMessage(msg);
-  const engine = await createEngine(init.engine, init.dimension);
+  const engine = await createEngine(preference, dimension);
   send({ type: 'ready', engine: engine.name });
+  // Messages are handled one at a time: the pool sends the next only after a reply.
   port.on('message', (msg: ToWorker) => {
-    const work = async () => {
-      if (msg.type === 'stats') {
-        referenceStats(arrays, init.dimension, msg.from, msg.to);
-        send({ type: 'stats-done' });
-        return;
-      }
-      const cancelled = () => Atomics.load(control, 1) !== 0;
-      for (;;) {
-        const q0 = Atomics.add(control, 0, 1) * init.blockSize;
-        if (q0 >= init.queryCount || cancelled()) break;
-        const q1 = Math.min(init.queryCount, q0 + init.blockSize);
-        if (!(await runQueryBlock(engine, arrays, init, q0, q1, cancelled))) break;
-        send({ type: 'block', queries: q1 - q0 });
-      }
-      await engine.dispose();
-      send({ type: 'done' });
-    };
-    work().catch((err: Error) => send({ type: 'error', message: err.stack ?? err.message }));
+    serve(engine, msg, send).catch((err: Error) => send({ type: 'error', message: err.stack ?? err.message }));
   });
 }
 
 if (parentPort) {
   const port = parentPort;
-  main(port, workerData as WorkerInit).catch((err: Error) =>
-    port.postMessage({ type: 'error', message: err.stack ?? err.message } satisfies FromWorker),
-  );
+  main(port).catch((err: Error) => port.postMessage({ type: 'error', message: err.stack ?? err.message } satisfies FromWorker));
 }
