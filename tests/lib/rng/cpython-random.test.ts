@@ -79,7 +79,7 @@ const SPECIAL_SEEDS = [
 ];
 
 /** Samples right at the pool/set branch threshold (n = setsize and setsize + 1). */
-const BRANCH_EDGES: Op[] = [0, 1, 5, 6, 21, 22, 85, 86, 341, 342, 1365, 2000].flatMap((k): Op[] => [
+const BRANCH_EDGES: Op[] = [0, 1, 5, 6, 21, 22, 85, 86, 341, 342, 1365].flatMap((k): Op[] => [
   ['sample', sampleSetsize(k), k],
   ['sample', sampleSetsize(k) + 1, k],
 ]);
