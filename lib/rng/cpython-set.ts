@@ -5,7 +5,7 @@
  * replaying that release needs the order of the CPython that ran it (3.6).
  *
  * The two rules differ only where the sources do:
- * - growth: 3.6 resizes once `fill*3 >= mask*2`, 3.7+ (3.11 here) once
+ * - growth: 3.6 resizes once `fill*3 >= mask*2`, later CPython (3.11 here) once
  *   `fill*5 >= mask*3`, both to the smallest power of two above
  *   `used*4` (`used*2` past 50,000 entries); `set_merge` presizes an empty
  *   copy to the smallest power of two above `used*2` under the same ratios;
