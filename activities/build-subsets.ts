@@ -3,7 +3,7 @@ import { writeFileAtomic } from '../lib/formats/files';
 import { writeNpy } from '../lib/formats/npy';
 import { TinyImages } from '../lib/formats/tinyimages';
 import { ArtifactStore, type StageOutput } from '../lib/store';
-import type { ActivityDeps, ExtractSummary, SubsetEntry, SubsetsSummary } from './common';
+import { tinyDirOf, type ActivityDeps, type ExtractSummary, type SubsetEntry, type SubsetsSummary } from './common';
 import { runStage } from './context';
 
 const VERSION = 1;
@@ -29,7 +29,7 @@ export function buildKeywordSubsets({ store }: ActivityDeps) {
         const byClass = await store.readJson<Record<string, Record<string, number>>>(keywords.files['keyword_counts_by_class.json']);
         const sources = new Set(await store.readJson<number[]>(keywords.files['cifar_sources.json']));
         const skip = new Set(excluded);
-        const tiny = await TinyImages.open(extract.summary.tinyDir);
+        const tiny = await TinyImages.open(tinyDirOf(extract));
         const entries: SubsetEntry[] = [];
         const candidates = new Set<number>();
         try {

@@ -11,7 +11,8 @@ export interface ActivityDeps {
 
 /** Summary of the extractSources stage: where the inputs are and how big they are. */
 export interface ExtractSummary {
-  tinyDir: string;
+  /** Null for a build from the published files: no pixels. */
+  tinyDir: string | null;
   groundTruth: string | null;
   tinyCount: number;
   cifarCount: number;
@@ -90,4 +91,10 @@ export async function loadNeighbors(store: ArtifactStore, shards: StageOutput<{ 
 /** JSON as Python's `json.dump(obj, f, indent=2)` writes it (for lists and dicts of ints and strings). */
 export function pythonJson(value: unknown): string {
   return JSON.stringify(value, null, 2);
+}
+
+/** The TinyImages folder of an extraction; a build from the published files has none. */
+export function tinyDirOf(extract: StageOutput<ExtractSummary>): string {
+  if (!extract.summary.tinyDir) throw new InputError('this stage needs TinyImages pixels, and the build has none (published files only)', 'source');
+  return extract.summary.tinyDir;
 }

@@ -44,19 +44,23 @@ export function exportRelease({ store }: ActivityDeps) {
       const prefix = `cifar10.1_${release}`;
       const exported = await store.stage('exportRelease', key, async (dir) => {
         const { tiIndices, labels } = await store.readJson<Sample>(sample.files['sample.json']);
-        const tiny = await TinyImages.open(extract.summary.tinyDir);
-        let images: Uint8Array;
-        try {
-          images = await tiny.readIndicesHWC(tiIndices);
-        } finally {
-          await tiny.close();
+        const files = [`${prefix}_labels.npy`, `${prefix}_ti_indices.json`, `${prefix}_ti_indices_per_keyword.json`];
+        await writeNpy(path.join(dir, files[0]), { dtype: 'int32', shape: [labels.length], data: Int32Array.from(labels) });
+        await writeFileAtomic(path.join(dir, files[1]), Buffer.from(pythonJson(tiIndices)));
+        await copyFile(store.resolve(sample.files['ti_indices_per_keyword.json']), path.join(dir, files[2]));
+        // Without TinyImages (a build from the published files) there are no pixels to export.
+        if (extract.summary.tinyDir) {
+          const tiny = await TinyImages.open(extract.summary.tinyDir);
+          let images: Uint8Array;
+          try {
+            images = await tiny.readIndicesHWC(tiIndices);
+          } finally {
+            await tiny.close();
+          }
+          files.push(`${prefix}_data.npy`, `${prefix}_contact_sheet.png`);
+          await writeNpy(path.join(dir, files[3]), { dtype: 'uint8', shape: [tiIndices.length, 32, 32, 3], data: images });
+          await writeFileAtomic(path.join(dir, files[4]), await contactSheet(images, tiIndices.length, columns));
         }
-        const files = [`${prefix}_data.npy`, `${prefix}_labels.npy`, `${prefix}_ti_indices.json`, `${prefix}_ti_indices_per_keyword.json`, `${prefix}_contact_sheet.png`];
-        await writeNpy(path.join(dir, files[0]), { dtype: 'uint8', shape: [tiIndices.length, 32, 32, 3], data: images });
-        await writeNpy(path.join(dir, files[1]), { dtype: 'int32', shape: [labels.length], data: Int32Array.from(labels) });
-        await writeFileAtomic(path.join(dir, files[2]), Buffer.from(pythonJson(tiIndices)));
-        await copyFile(store.resolve(sample.files['ti_indices_per_keyword.json']), path.join(dir, files[3]));
-        await writeFileAtomic(path.join(dir, files[4]), await contactSheet(images, tiIndices.length, columns));
         const manifest = {
           release,
           images: tiIndices.length,

@@ -9,6 +9,7 @@ import { ArtifactStore } from '../lib/store';
 import type { SourceSpec } from '../workflows/types';
 import { type ActivityDeps, type ExtractSummary } from './common';
 import { runStage } from './context';
+import { PIXEL_STAGES } from './pixel-stages';
 
 const VERSION = 1;
 
@@ -43,8 +44,9 @@ async function locate(store: ArtifactStore, source: SourceSpec) {
 
 /** Stage 0: validates the TinyImages and CIFAR-10 files and stores CIFAR-10 (train, then test) as one .npy. */
 export function extractSources({ store }: ActivityDeps) {
-  return async function extractSources(input: { source: SourceSpec }) {
+  return async function extractSources(input: { source: SourceSpec; classes: string[] }) {
     return runStage(async () => {
+      if (input.source.kind === 'published') return publishedSource(store, input.source.dir, input.classes);
       const where = await locate(store, input.source);
       const key = ArtifactStore.key('extractSources', VERSION, where.identity);
       return store.stage<ExtractSummary>('extractSources', key, async (dir) => {
@@ -76,4 +78,21 @@ export function extractSources({ store }: ActivityDeps) {
       });
     });
   };
+}
+
+/** A build from the published CIFAR-10.1 files: nothing to extract, and no pixels (TinyImages is withdrawn). */
+async function publishedSource(store: ArtifactStore, dir: string, classes: string[]) {
+  const missing = [];
+  for (const sub of ['other_data', 'datasets']) {
+    if (!(await stat(path.join(dir, sub)).then((s) => s.isDirectory(), () => false))) missing.push(sub);
+  }
+  if (missing.length) throw new InputError(`not a CIFAR-10.1 folder: no ${missing.join(' or ')}/ inside`, dir);
+  const key = ArtifactStore.key('extractSources', VERSION, { published: path.resolve(dir), classes });
+  return store.stage<ExtractSummary & { note: string }>('extractSources', key, async () => ({
+    files: [],
+    summary: {
+      tinyDir: null, groundTruth: null, tinyCount: 0, cifarCount: 0, cifarTrain: 0, classes,
+      note: `published files from ${path.resolve(dir)}: no TinyImages pixels, so ${PIXEL_STAGES.join(', ')} are skipped and the release has no data.npy`,
+    },
+  }));
 }

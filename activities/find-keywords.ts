@@ -3,7 +3,7 @@ import { DuplicateIndex } from '../lib/dupsearch';
 import { hwcToTiny, TinyImages } from '../lib/formats/tinyimages';
 import { writeFileAtomic } from '../lib/formats/files';
 import { ArtifactStore, type StageOutput } from '../lib/store';
-import { loadImages, loadInts, type ActivityDeps, type ExtractSummary } from './common';
+import { loadImages, loadInts, tinyDirOf, type ActivityDeps, type ExtractSummary } from './common';
 import { cancellation, runStage } from './context';
 
 const VERSION = 1;
@@ -47,7 +47,7 @@ export function findCifar10Keywords(deps: ActivityDeps) {
       const key = ArtifactStore.key('findCifar10Keywords', VERSION, { extract: extract.key, start, end, maxDistance });
       return deps.store.stage('findCifar10Keywords', key, async (dir) => {
         const index = await duplicateIndex(deps, extract);
-        const tiny = await TinyImages.open(extract.summary.tinyDir);
+        const tiny = await TinyImages.open(tinyDirOf(extract));
         const signal = cancellation();
         const matches: Match[] = [];
         try {

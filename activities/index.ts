@@ -8,6 +8,7 @@ import { evaluateModels } from './evaluate-models';
 import { exportRelease } from './export-release';
 import { extractSources } from './extract-sources';
 import { assignKeywords, findCifar10Keywords } from './find-keywords';
+import { importPublished } from './import-published';
 import { confirmCandidates, labelCandidates, recordLabels, simulateLabeler } from './label-candidates';
 import { sampleRelease } from './sample-release';
 
@@ -32,5 +33,6 @@ export function createActivities(deps: ActivityDeps) {
     exportRelease: exportRelease(deps),
     evaluateModels: evaluateModels(deps),
     awaitRelease: awaitRelease(deps),
+    importPublished: importPublished(deps),
   };
 }

@@ -3,7 +3,7 @@ import { writeFileAtomic } from '../lib/formats/files';
 import { createRng } from '../lib/rng';
 import { sampleV4, sampleV6 } from '../lib/sampling';
 import { ArtifactStore, type ArtifactRef, type StageOutput } from '../lib/store';
-import type { BuildConfig, BuildResult } from '../workflows/types';
+import type { BuildConfig } from '../workflows/types';
 import type { ActivityDeps } from './common';
 import type { Quotas } from './compute-counts';
 import { runStage } from './context';
@@ -37,12 +37,13 @@ export function sampleRelease({ store }: ActivityDeps) {
     counts: StageOutput;
     confirmed: StageOutput;
     blacklist?: ArtifactRef;
-    base?: BuildResult;
+    /** The release this one grows from, per keyword (v6: the v4 release). */
+    basePerKeyword?: ArtifactRef;
   }) {
     return runStage(async () => {
-      const { seed, rng: rngConfig, classes, counts, confirmed, blacklist, base } = input;
+      const { seed, rng: rngConfig, classes, counts, confirmed, blacklist, basePerKeyword } = input;
       const key = ArtifactStore.key('sampleRelease', VERSION, {
-        seed, rng: rngConfig, classes, counts: counts.key, confirmed: confirmed.key, blacklist: blacklist?.sha256, base: base?.perKeyword.sha256,
+        seed, rng: rngConfig, classes, counts: counts.key, confirmed: confirmed.key, blacklist: blacklist?.sha256, base: basePerKeyword?.sha256,
       });
       return store.stage<SampleSummary>('sampleRelease', key, async (dir) => {
         const quotas = await store.readJson<Quotas>(counts.files['quotas.json']);
@@ -64,7 +65,7 @@ export function sampleRelease({ store }: ActivityDeps) {
           for (const [kw, owners] of classesOf) keywordClass[kw] = classes.indexOf(owners[0]);
           sample = sampleV4({ classes, keywordClass, keywords: quotas.order, counts: quotas.perKeyword, confirmed: confirmedPerKeyword, blacklist: black }, rng);
         } else {
-          const v4PerKeyword = base ? await store.readJson<Record<string, number[]>>(base.perKeyword) : {};
+          const v4PerKeyword = basePerKeyword ? await store.readJson<Record<string, number[]>>(basePerKeyword) : {};
           for (const kw of Object.keys(splitKeywords)) confirmedPerKeyword[kw] = Object.values(splitKeywords[kw]).flat();
           sample = sampleV6({ classes, quotas: quotas.perClass, confirmed: confirmedPerKeyword, blacklist: black, v4PerKeyword, splitKeywords }, rng);
         }

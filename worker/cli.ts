@@ -13,7 +13,7 @@ import { LocalServer } from './temporal-server';
 
 const USAGE = `usage: cifar101 <command> [options]
 
-  build <config.yaml> [--source demo | --tinyimages DIR --cifar10 DIR] [--out DIR]
+  build <config.yaml> [--source demo | --tinyimages DIR --cifar10 DIR | --published DIR] [--out DIR]
         [--predictions DIR --original-labels FILE] [--no-worker]
                          start the build of a release (or attach to the running one) and wait for it
   status                 the builds on the server and the stage each is in
@@ -31,6 +31,7 @@ const USAGE = `usage: cifar101 <command> [options]
   TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE: use another Temporal server instead of the local one`;
 
 function sourceOf(args: minimist.ParsedArgs): SourceSpec {
+  if (args.published) return { kind: 'published', dir: path.resolve(args.published) };
   if (args.tinyimages || args.cifar10) {
     if (!args.tinyimages || !args.cifar10) throw new InputError('--tinyimages and --cifar10 go together', 'command line');
     return { kind: 'files', tinyimages: path.resolve(args.tinyimages), cifar10: path.resolve(args.cifar10) };
@@ -59,7 +60,7 @@ async function findBuild(client: Client, ref: string, taskQueue: string): Promis
 }
 
 async function main(argv: string[]): Promise<void> {
-  const args = minimist(argv, { string: ['task-queue', 'concurrency', 'out', 'source', 'tinyimages', 'cifar10', 'predictions', 'original-labels', 'release-labels'], boolean: ['worker', 'help'], default: { worker: true } });
+  const args = minimist(argv, { string: ['published', 'task-queue', 'concurrency', 'out', 'source', 'tinyimages', 'cifar10', 'predictions', 'original-labels', 'release-labels'], boolean: ['worker', 'help'], default: { worker: true } });
   const [command, ...rest] = args._;
   const outDir = path.resolve(args.out ?? 'artifacts');
   switch (command) {

@@ -12,6 +12,10 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createActivities } from '../activities';
+import type { ExtractSummary } from '../activities/common';
+import { PIXEL_STAGES } from '../activities/pixel-stages';
+import type { PublishedStage } from '../activities/import-published';
+import type { SampleSummary } from '../activities/sample-release';
 import { pendingWork, progress, reviewDuplicates, submitLabels } from './messages';
 import type {
   BuildConfig,
@@ -103,117 +107,150 @@ export async function buildRelease(input: BuildInput): Promise<BuildResult> {
     { validator: (review) => validateReview(state.duplicates, review) },
   );
 
-  // v6 grows from v4: build (or attach to) the base release first.
-  let base: BuildResult | undefined;
-  if (config.base) {
+  /** Builds (or attaches to) the release this one grows from: v6 starts from v4. */
+  const baseRelease = async (baseConfig: BuildConfig): Promise<BuildResult> => {
     enter('baseRelease');
-    const baseInput = { ...input, config: config.base, predictionsDir: undefined };
+    const id = buildWorkflowId(baseConfig, workflowInfo().taskQueue);
     try {
-      base = await executeChild(buildRelease, {
-        args: [baseInput],
-        workflowId: buildWorkflowId(config.base, workflowInfo().taskQueue),
+      return await executeChild(buildRelease, {
+        args: [{ ...input, config: baseConfig, predictionsDir: undefined }],
+        workflowId: id,
         taskQueue: workflowInfo().taskQueue,
-        staticSummary: `base release ${config.base.release}`,
+        staticSummary: `base release ${baseConfig.release}`,
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      const id = buildWorkflowId(config.base, workflowInfo().taskQueue);
-      base = await stage('awaitRelease', `attach to running build ${id}`)({ workflowId: id });
+      return stage('awaitRelease', `attach to running build ${id}`)({ workflowId: id });
     }
-  }
-
-  enter('extractSources');
-  const extract = done(await stage('extractSources', `extract ${source.kind} sources`)({ source }));
-  const { tinyCount, cifarCount } = extract.summary;
-
-  enter('findCifar10Keywords');
-  const tinyShards = shards(tinyCount, config.distances.tinyShardSize);
-  const matches = await Promise.all(tinyShards.map((s) =>
-    stage('findCifar10Keywords', `keywords shard ${s.index + 1}/${tinyShards.length}: TinyImages ${s.start}..${s.end - 1}`)({
-      extract, start: s.start, end: s.end, maxDistance: config.keywords.matchMaxDistance,
-    }).then(done)));
-  const keywords = done(await stage('assignKeywords', `one keyword for each of ${cifarCount} CIFAR-10 images`)({ extract, matches }));
-
-  enter('buildKeywordSubsets');
-  const subsets = done(await stage('buildKeywordSubsets', `top-${config.keywords.topK} keywords per class`)({
-    extract, keywords, topK: config.keywords.topK, excluded: config.keywords.excluded, classes: config.classes,
-  }));
-
-  enter('computeDistances');
-  const candidateShards = shards(subsets.summary.queries, config.distances.shardSize);
-  const distances = await Promise.all(candidateShards.map((s) =>
-    stage('computeDistances', `distances shard ${s.index + 1}/${candidateShards.length}: ${s.end - s.start} images x ${cifarCount} CIFAR-10`)({
-      extract, subsets, start: s.start, end: s.end, k: config.distances.neighbors,
-    }).then(done)));
-
-  enter('computeKeywordCounts');
-  const counts = done(await stage('computeKeywordCounts', `quotas (${config.sampling.method})`)({
-    keywords, subsets, sampling: config.sampling, classes: config.classes, excluded: config.keywords.excluded,
-  }));
-
-  const labelRound = async (round: 1 | 2, prepared: { tasks: LabelTask[]; decided: LabelDecision[]; all: LabelTask[] }) => {
-    state.tasks = prepared.tasks;
-    state.decisions = [...prepared.decided];
-    const simulated = config.labeling.mode === 'simulated' && prepared.tasks.length > 0
-      ? stage('simulateLabeler', `simulated labeler, round ${round}: ${prepared.tasks.length} keywords`)({
-        workflowId: workflowInfo().workflowId, extract, tasks: prepared.tasks,
-      })
-      : undefined;
-    if (prepared.tasks.length) log.info('waiting for labels', { round, keywords: prepared.tasks.length });
-    await condition(() => state.tasks.length === 0);
-    await simulated;
-    return done(await stage('recordLabels', `record round ${round}: ${state.decisions.length} keywords`)({
-      round, mode: config.labeling.mode, tasks: prepared.all, decisions: state.decisions,
-    }));
   };
 
-  enter('labelCandidates');
-  const round1 = await stage('labelCandidates', 'first labeling round: accept good images per keyword')({
-    extract, keywords, subsets, distances, counts, mode: config.labeling.mode,
-  });
-  done(round1);
-  const labels = await labelRound(1, round1);
+  /** The build from pixels: every stage computed, labels from people (or the simulated labeler). */
+  const fromPixels = async (extract: StageOutput<ExtractSummary>) => {
+    const base = config.base ? await baseRelease(config.base) : undefined;
+    const { tinyCount, cifarCount } = extract.summary;
+    enter('findCifar10Keywords');
+    const tinyShards = shards(tinyCount, config.distances.tinyShardSize);
+    const matches = await Promise.all(tinyShards.map((s) =>
+      stage('findCifar10Keywords', `keywords shard ${s.index + 1}/${tinyShards.length}: TinyImages ${s.start}..${s.end - 1}`)({
+        extract, start: s.start, end: s.end, maxDistance: config.keywords.matchMaxDistance,
+      }).then(done)));
+    const keywords = done(await stage('assignKeywords', `one keyword for each of ${cifarCount} CIFAR-10 images`)({ extract, matches }));
 
-  enter('confirmCandidates');
-  const round2 = await stage('confirmCandidates', `second round: confirm, after dropping images within L2 ${config.labeling.minCifarDistance} of CIFAR-10`)({
-    extract, keywords, subsets, distances, counts, labels, mode: config.labeling.mode, minCifarDistance: config.labeling.minCifarDistance,
-  });
-  done(round2);
-  const confirmed = await labelRound(2, round2);
+    enter('buildKeywordSubsets');
+    const subsets = done(await stage('buildKeywordSubsets', `top-${config.keywords.topK} keywords per class`)({
+      extract, keywords, topK: config.keywords.topK, excluded: config.keywords.excluded, classes: config.classes,
+    }));
 
-  let blacklist = base?.blacklist;
-  let sample!: Awaited<ReturnType<Activities['sampleRelease']>>;
-  for (let round = 1; round <= config.nearDuplicates.rounds; round++) {
+    enter('computeDistances');
+    const candidateShards = shards(subsets.summary.queries, config.distances.shardSize);
+    const distances = await Promise.all(candidateShards.map((s) =>
+      stage('computeDistances', `distances shard ${s.index + 1}/${candidateShards.length}: ${s.end - s.start} images x ${cifarCount} CIFAR-10`)({
+        extract, subsets, start: s.start, end: s.end, k: config.distances.neighbors,
+      }).then(done)));
+
+    enter('computeKeywordCounts');
+    const counts = done(await stage('computeKeywordCounts', `quotas (${config.sampling.method})`)({
+      keywords, subsets, sampling: config.sampling, classes: config.classes, excluded: config.keywords.excluded,
+    }));
+
+    const labelRound = async (round: 1 | 2, prepared: { tasks: LabelTask[]; decided: LabelDecision[]; all: LabelTask[] }) => {
+      state.tasks = prepared.tasks;
+      state.decisions = [...prepared.decided];
+      const simulated = config.labeling.mode === 'simulated' && prepared.tasks.length > 0
+        ? stage('simulateLabeler', `simulated labeler, round ${round}: ${prepared.tasks.length} keywords`)({
+          workflowId: workflowInfo().workflowId, extract, tasks: prepared.tasks,
+        })
+        : undefined;
+      if (prepared.tasks.length) log.info('waiting for labels', { round, keywords: prepared.tasks.length });
+      await condition(() => state.tasks.length === 0);
+      await simulated;
+      return done(await stage('recordLabels', `record round ${round}: ${state.decisions.length} keywords`)({
+        round, mode: config.labeling.mode, tasks: prepared.all, decisions: state.decisions,
+      }));
+    };
+
+    enter('labelCandidates');
+    const round1 = await stage('labelCandidates', 'first labeling round: accept good images per keyword')({
+      extract, keywords, subsets, distances, counts, mode: config.labeling.mode,
+    });
+    done(round1);
+    const labels = await labelRound(1, round1);
+
+    enter('confirmCandidates');
+    const round2 = await stage('confirmCandidates', `second round: confirm, after dropping images within L2 ${config.labeling.minCifarDistance} of CIFAR-10`)({
+      extract, keywords, subsets, distances, counts, labels, mode: config.labeling.mode, minCifarDistance: config.labeling.minCifarDistance,
+    });
+    done(round2);
+    const confirmed = await labelRound(2, round2);
+
+    let blacklist = base?.blacklist;
+    let sample!: Awaited<ReturnType<Activities['sampleRelease']>>;
+    for (let round = 1; round <= config.nearDuplicates.rounds; round++) {
+      enter('sampleRelease');
+      sample = done(await stage('sampleRelease', `seeded sampling (${config.rng.kind}, seed ${config.seed}), round ${round}`)({
+        release: config.release, seed: config.seed, rng: config.rng, sampling: config.sampling, classes: config.classes,
+        counts, confirmed, blacklist, basePerKeyword: base?.perKeyword,
+      }));
+      enter('checkNearDuplicates');
+      const check = done(await stage('checkNearDuplicates', `near-duplicates of ${sample.summary.images} images, round ${round}`)({
+        sample, extract, subsets, distances, withinThreshold: config.nearDuplicates.withinThreshold,
+        cifarThreshold: config.nearDuplicates.cifarThreshold,
+      }));
+      const pairs = check.summary.pairs;
+      if (pairs.length === 0) break;
+      let review: DuplicateReview;
+      if (config.nearDuplicates.review === 'auto') {
+        review = { round, confirmed: pairs.map((p) => p.id), dismissed: [], labeler: 'auto', at: new Date().toISOString() };
+      } else {
+        state.review = null;
+        state.duplicates = { round, pairs, candidates: subsets.files['candidate_images.npy'], cifar: extract.files['cifar10_images.npy'] };
+        await condition(() => state.review !== null);
+        review = state.review!;
+        state.duplicates = null;
+      }
+      if (review.confirmed.length === 0) break;
+      if (round === config.nearDuplicates.rounds) {
+        log.warn('near-duplicates remain after the last round', { pairs: pairs.length });
+      }
+      blacklist = done(await stage('updateBlacklist', `blacklist ${review.confirmed.length} near-duplicates (round ${round})`)({
+        blacklist, pairs, review,
+      })).files['blacklist.json'];
+    }
+    return { sample, blacklist };
+  };
+
+  /**
+   * The build from the published CIFAR-10.1 files: each stage they provide is
+   * taken from them as its checkpoint; the stages that need pixels are skipped.
+   */
+  const fromPublished = async (dir: string) => {
+    const take = (name: PublishedStage, what: string) =>
+      stage('importPublished', `${name}: taken from the published ${what}`)({ dir, release: config.release, stage: name, classes: config.classes }).then(done);
+    log.info('published source: no pixels', { skipped: PIXEL_STAGES });
+    enter('computeKeywordCounts');
+    const counts = await take('computeKeywordCounts', `keyword_counts_${config.release}.json`);
+    enter('labelCandidates');
+    await take('labelCandidates', 'tinyimage_good_indices.json (first labeler)');
+    enter('confirmCandidates');
+    const confirmed = await take('confirmCandidates', `tinyimage_good_indices_subselected_${config.release}.json (second labeler)`);
+    const blacklist = (await take('updateBlacklist', `blacklist_${config.release}.json`)).files['blacklist.json'];
     enter('sampleRelease');
-    sample = done(await stage('sampleRelease', `seeded sampling (${config.rng.kind}, seed ${config.seed}), round ${round}`)({
+    if (config.sampling.method === 'per-keyword') {
+      // The published v4 sample cannot be redrawn (its nearest-neighbour input was never published): verify it instead.
+      const verified = await take('sampleRelease', 'v4 release (verified, not redrawn)');
+      return { sample: verified as unknown as StageOutput<SampleSummary>, blacklist };
+    }
+    const base = await take('baseRelease', 'v4 release per keyword');
+    const sample = done(await stage('sampleRelease', `seeded sampling (${config.rng.kind}, seed ${config.seed}) from the published lists`)({
       release: config.release, seed: config.seed, rng: config.rng, sampling: config.sampling, classes: config.classes,
-      counts, confirmed, blacklist, base,
+      counts, confirmed, blacklist, basePerKeyword: base.files['ti_indices_per_keyword.json'],
     }));
-    enter('checkNearDuplicates');
-    const check = done(await stage('checkNearDuplicates', `near-duplicates of ${sample.summary.images} images, round ${round}`)({
-      sample, extract, subsets, distances, withinThreshold: config.nearDuplicates.withinThreshold,
-      cifarThreshold: config.nearDuplicates.cifarThreshold,
-    }));
-    const pairs = check.summary.pairs;
-    if (pairs.length === 0) break;
-    let review: DuplicateReview;
-    if (config.nearDuplicates.review === 'auto') {
-      review = { round, confirmed: pairs.map((p) => p.id), dismissed: [], labeler: 'auto', at: new Date().toISOString() };
-    } else {
-      state.review = null;
-      state.duplicates = { round, pairs, candidates: subsets.files['candidate_images.npy'], cifar: extract.files['cifar10_images.npy'] };
-      await condition(() => state.review !== null);
-      review = state.review!;
-      state.duplicates = null;
-    }
-    if (review.confirmed.length === 0) break;
-    if (round === config.nearDuplicates.rounds) {
-      log.warn('near-duplicates remain after the last round', { pairs: pairs.length });
-    }
-    blacklist = done(await stage('updateBlacklist', `blacklist ${review.confirmed.length} near-duplicates (round ${round})`)({
-      blacklist, pairs, review,
-    })).files['blacklist.json'];
-  }
+    return { sample, blacklist };
+  };
+
+  enter('extractSources');
+  const extract = done(await stage('extractSources', `extract ${source.kind} sources`)({ source, classes: config.classes }));
+  const { sample, blacklist } = source.kind === 'published' ? await fromPublished(source.dir) : await fromPixels(extract);
 
   enter('exportRelease');
   const exported = done(await stage('exportRelease', `export ${config.release}: ${sample.summary.images} images`)({
