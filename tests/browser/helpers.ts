@@ -1,0 +1,40 @@
+// Shared by the browser tests: Debian's chromium through playwright-core, and small image arrays.
+import { chromium, type Browser } from 'playwright-core';
+import { writeNpy } from '../../lib/formats/npy';
+
+/** Where Debian's `chromium` package puts the browser; CHROMIUM overrides it. */
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+/** Headless chromium, with nothing that reaches for the network on its own. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+/** A 32×32 RGB image that differs from every other index: a hue from `i`, stripes whose width is `i % 7 + 1`. */
+export function syntheticImage(i: number): Uint8Array {
+  const px = new Uint8Array(32 * 32 * 3);
+  const hue = (i * 47) % 360;
+  const [r, g, b] = [0, 120, 240].map((shift) => Math.round(127 + 120 * Math.cos(((hue - shift) * Math.PI) / 180)));
+  for (let y = 0; y < 32; y++) {
+    for (let x = 0; x < 32; x++) {
+      const light = Math.floor((x + y) / ((i % 7) + 1)) % 2 === 0 ? 1 : 0.55;
+      const o = (y * 32 + x) * 3;
+      px[o] = r * light;
+      px[o + 1] = g * light;
+      px[o + 2] = b * light;
+    }
+  }
+  return px;
+}
+
+/** Writes `count` synthetic images (starting at `first`) as an uint8 N×32×32×3 .npy. */
+export async function writeImages(file: string, count: number, first = 0): Promise<Uint8Array> {
+  const data = new Uint8Array(count * 3072);
+  for (let i = 0; i < count; i++) data.set(syntheticImage(first + i), i * 3072);
+  await writeNpy(file, { dtype: 'uint8', shape: [count, 32, 32, 3], data });
+  return data;
+}

@@ -1,0 +1,60 @@
+// What the running builds wait for, as the labeling page lists it.
+import type { Client } from '@temporalio/client';
+import { pendingWork } from '../workflows/messages';
+import type { PendingWork } from '../workflows/types';
+
+/** A running build and what it waits for; `error` when it did not answer the query. */
+export interface BuildPending {
+  workflowId: string;
+  release: string;
+  stage: string;
+  pending: PendingWork | null;
+  error?: string;
+}
+
+/** How long one build may take to answer `pendingWork` (a build whose workers are all down never answers). */
+const QUERY_TIMEOUT_MS = 5_000;
+
+/**
+ * The running `buildRelease` workflows and their pending work, oldest first;
+ * only those of `release` when given (matched by the workflow ID
+ * `cifar101-<release>-<hash>` and by the build's own answer).
+ */
+export async function runningBuilds(client: Client, release?: string): Promise<BuildPending[]> {
+  const ids: Array<{ workflowId: string; start: number }> = [];
+  for await (const wf of client.workflow.list({ query: "WorkflowType = 'buildRelease' AND ExecutionStatus = 'Running'" })) {
+    if (release && !wf.workflowId.startsWith(`cifar101-${release}-`)) continue;
+    ids.push({ workflowId: wf.workflowId, start: wf.startTime.getTime() });
+  }
+  ids.sort((a, b) => a.start - b.start || a.workflowId.localeCompare(b.workflowId));
+  const builds = await Promise.all(ids.map(({ workflowId }) => queryPending(client, workflowId)));
+  return builds.filter((b) => !release || b.release === release || b.pending === null);
+}
+
+/** The pending work of one build. */
+export async function queryPending(client: Client, workflowId: string): Promise<BuildPending> {
+  const releaseOf = /^cifar101-(.+)-[0-9a-f]{12}$/.exec(workflowId)?.[1] ?? '?';
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const pending = await Promise.race([
+      client.workflow.getHandle(workflowId).query(pendingWork),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer in ${QUERY_TIMEOUT_MS / 1000} s: is a worker running?`)), QUERY_TIMEOUT_MS);
+      }),
+    ]);
+    return { workflowId, release: pending.release, stage: pending.stage, pending };
+  } catch (err) {
+    return { workflowId, release: releaseOf, stage: '?', pending: null, error: messageOf(err) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The innermost message of a Temporal error: a validator's rejection arrives as the cause of a WorkflowUpdateFailedError. */
+export function messageOf(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown } | undefined;
+  while (e && typeof e === 'object' && e.cause && typeof (e.cause as { message?: unknown }).message === 'string') {
+    e = e.cause as { message?: string; cause?: unknown };
+  }
+  return e?.message ?? String(err);
+}

@@ -1,0 +1,568 @@
+// @ts-check
+// The labeling page: pending tasks of the running builds, a keyword's candidates to
+// accept or reject, and the near-duplicate review. Plain JS served as is; checked by
+// web/page/tsconfig.json (`npx tsc -p web/page`).
+
+/** @typedef {import('../../workflows/types').LabelTask} LabelTask */
+/** @typedef {import('../../workflows/types').DuplicatePair} DuplicatePair */
+/** @typedef {import('../../workflows/types').PendingWork} PendingWork */
+/**
+ * @typedef {{ id: string, round: number, className: string, keyword: string, needed: number, offered: number }} TaskSummary
+ * @typedef {{ workflowId: string, release: string, stage: string, error?: string, historyUrl: string | null,
+ *             tasks: TaskSummary[], duplicates: { round: number, pairs: number } | null }} Build
+ * @typedef {{ kind: 'task', workflowId: string, task: LabelTask, selected: Set<number>, undo: number[][], focus: number,
+ *             historyUrl: string | null }} TaskView
+ * @typedef {'confirmed' | 'dismissed'} Verdict
+ * @typedef {{ kind: 'duplicates', workflowId: string, duplicates: NonNullable<PendingWork['duplicates']>,
+ *             verdicts: Map<string, Verdict>, undo: [string, Verdict][][], focus: number, historyUrl: string | null }} DuplicatesView
+ */
+
+/** Candidate tiles: 32 px images scaled 3× (a whole number keeps the pixels square and sharp). */
+const CELL = 96;
+const SHEET_COLUMNS = 16;
+const REFRESH_MS = 2500;
+const LABELER_KEY = 'cifar101.labeler';
+
+/** @type {{ builds: Build[], listed: string, view: TaskView | DuplicatesView | null, busy: boolean, keepMessage: boolean }} */
+const state = { builds: [], listed: '', view: null, busy: false, keepMessage: false };
+
+/** @param {string} id */
+const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+
+/**
+ * @template T
+ * @param {string} url
+ * @param {RequestInit} [init]
+ * @returns {Promise<T>}
+ */
+async function api(url, init) {
+  const res = await fetch(url, init);
+  const body = await res.json().catch(() => ({ error: `${res.status} ${res.statusText}` }));
+  if (!res.ok) throw new Error(body.error ?? `${res.status} ${res.statusText}`);
+  return body;
+}
+
+/**
+ * @param {string} url
+ * @param {unknown} body
+ */
+const post = (url, body) => api(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let messageTimer;
+/**
+ * Shows a message above the page: errors stay until the next one, notices fade.
+ * @param {string} text
+ * @param {'error' | 'ok'} kind
+ */
+function showMessage(text, kind = 'error') {
+  const box = byId('message');
+  box.textContent = text;
+  box.className = kind;
+  box.hidden = false;
+  clearTimeout(messageTimer);
+  if (kind === 'ok') messageTimer = setTimeout(() => { box.hidden = true; }, 5000);
+}
+const clearMessage = () => { byId('message').hidden = true; };
+
+// ---- drafts: an unsent grid survives a reload --------------------------------
+
+/** @param {string} workflowId @param {string} what */
+const draftKey = (workflowId, what) => `cifar101.draft.${workflowId}.${what}`;
+
+/** @param {string} key */
+function loadDraft(key) {
+  try {
+    return JSON.parse(localStorage.getItem(key) ?? 'null');
+  } catch {
+    return null;
+  }
+}
+
+function saveDraft() {
+  const v = state.view;
+  if (!v) return;
+  if (v.kind === 'task') {
+    localStorage.setItem(draftKey(v.workflowId, v.task.id), JSON.stringify({ accepted: [...v.selected], focus: v.focus }));
+  } else {
+    localStorage.setItem(draftKey(v.workflowId, `duplicates-${v.duplicates.round}`), JSON.stringify({ verdicts: [...v.verdicts], focus: v.focus }));
+  }
+}
+
+function labeler() {
+  return /** @type {HTMLInputElement} */ (byId('labeler')).value.trim();
+}
+
+// ---- routing: #/<workflowId>/<taskId> or #/<workflowId>/~duplicates -----------
+
+/** @param {string} workflowId @param {string} what */
+const hashOf = (workflowId, what) => `#/${encodeURIComponent(workflowId)}/${encodeURIComponent(what)}`;
+
+async function route() {
+  const [, wid, what] = location.hash.split('/');
+  if (!wid || !what) {
+    state.view = null;
+    renderIntro();
+    renderWork();
+    return;
+  }
+  const workflowId = decodeURIComponent(wid);
+  const item = decodeURIComponent(what);
+  try {
+    if (item === '~duplicates') await openDuplicates(workflowId);
+    else await openTask(workflowId, item);
+  } catch (err) {
+    state.view = null;
+    renderIntro();
+    showMessage(errorText(err));
+  }
+  renderWork();
+}
+
+/** @param {unknown} err */
+const errorText = (err) => (err instanceof Error ? err.message : String(err));
+
+// ---- the list of pending work ------------------------------------------------
+
+async function refresh() {
+  try {
+    /** @type {{ release: string | null, builds: Build[] }} */
+    const data = await api('/api/builds');
+    state.builds = data.builds;
+    byId('scope').textContent = data.release ? `release ${data.release}` : 'all releases';
+    renderWork();
+  } catch (err) {
+    byId('work').innerHTML = '';
+    byId('work').append(el('p', { class: 'error' }, `Cannot list the builds: ${errorText(err)}`));
+  }
+}
+
+function renderWork() {
+  const current = state.view ? (state.view.kind === 'task' ? hashOf(state.view.workflowId, state.view.task.id) : hashOf(state.view.workflowId, '~duplicates')) : '';
+  const signature = JSON.stringify([state.builds, current]);
+  if (signature === state.listed) return; // unchanged: keep the list (and its scroll position) as is
+  state.listed = signature;
+  const nav = byId('work');
+  nav.innerHTML = '';
+  if (state.builds.length === 0) {
+    nav.append(el('p', { class: 'muted' }, 'No build is running. Start one with `cifar101 build <config>` (labeling.mode: interactive).'));
+    return;
+  }
+  for (const b of state.builds) {
+    const section = el('section', { class: 'build', 'data-workflow': b.workflowId });
+    const title = el('h2', {}, `${b.release} `, el('small', {}, b.stage));
+    section.append(title);
+    if (b.historyUrl) section.append(el('a', { class: 'history', href: b.historyUrl, target: '_blank', rel: 'noopener' }, 'history in Temporal'));
+    if (b.error) section.append(el('p', { class: 'error' }, b.error));
+    else if (b.tasks.length === 0 && !b.duplicates) section.append(el('p', { class: 'muted' }, `Nothing to label now (the build is at ${b.stage}).`));
+    for (const round of [1, 2]) {
+      const tasks = b.tasks.filter((t) => t.round === round);
+      if (!tasks.length) continue;
+      section.append(el('h3', {}, `Round ${round}: ${tasks.length} keyword${tasks.length === 1 ? '' : 's'}`));
+      const list = el('ol', { class: 'tasks' });
+      for (const t of tasks) {
+        const href = hashOf(b.workflowId, t.id);
+        list.append(el('li', {}, el('a', { href, class: href === current ? 'current' : '', 'data-task': t.id },
+          `${t.className} / ${t.keyword}`, el('span', { class: 'count' }, `${t.needed} of ${t.offered}`))));
+      }
+      section.append(list);
+    }
+    if (b.duplicates) {
+      const href = hashOf(b.workflowId, '~duplicates');
+      section.append(el('h3', {}, 'Near-duplicates'),
+        el('a', { href, class: `duplicates ${href === current ? 'current' : ''}` }, `review ${b.duplicates.pairs} pairs (round ${b.duplicates.round})`));
+    }
+    nav.append(section);
+  }
+}
+
+/** The help shown when no task is open (taken out of the page while one is). */
+const INTRO = document.querySelector('#view .intro');
+
+function renderIntro() {
+  byId('view').innerHTML = '';
+  if (INTRO) byId('view').append(INTRO);
+}
+
+// ---- a keyword task ------------------------------------------------------------
+
+/** @param {string} workflowId @param {string} taskId */
+async function openTask(workflowId, taskId) {
+  /** @type {{ task: LabelTask, historyUrl: string | null }} */
+  const { task, historyUrl } = await api(`/api/task?workflow=${encodeURIComponent(workflowId)}&task=${encodeURIComponent(taskId)}`);
+  const draft = loadDraft(draftKey(workflowId, task.id));
+  const offered = new Set(task.offered);
+  const initial = draft ? draft.accepted.filter((/** @type {number} */ ti) => offered.has(ti)) : task.preselected ?? [];
+  state.view = { kind: 'task', workflowId, task, selected: new Set(initial), undo: [], focus: Math.min(draft?.focus ?? 0, task.offered.length - 1), historyUrl };
+  renderTask(Boolean(draft));
+}
+
+/** @param {boolean} restored */
+function renderTask(restored) {
+  const v = /** @type {TaskView} */ (state.view);
+  const { task } = v;
+  const sheet = `/img/sheet?ref=${encodeURIComponent(task.images.path)}&cols=${SHEET_COLUMNS}&scale=3&rows=${task.rows.join(',')}`;
+  const cells = task.offered.map((ti, i) => el('div', {
+    class: 'cell', role: 'gridcell', tabindex: '-1', 'data-index': String(i), 'data-ti': String(ti), title: `TinyImages #${ti}`,
+    style: `background-image:url("${sheet}");background-position:${-(i % SHEET_COLUMNS) * CELL}px ${-Math.floor(i / SHEET_COLUMNS) * CELL}px`,
+  }));
+  const grid = el('div', { id: 'grid', role: 'grid', 'aria-label': `candidates for ${task.keyword}`, 'aria-multiselectable': 'true' }, ...cells);
+  grid.addEventListener('click', (e) => {
+    const cell = /** @type {HTMLElement} */ (e.target).closest('.cell');
+    if (!cell) return;
+    const i = Number(/** @type {HTMLElement} */ (cell).dataset.index);
+    v.focus = i;
+    toggle([i]);
+  });
+  const refs = el('aside', { class: 'references' },
+    el('h3', {}, 'CIFAR-10: ', el('q', {}, task.keyword)),
+    ...task.references.map((row) => el('img', {
+      src: `/img/candidate?ref=${encodeURIComponent(task.cifarImages.path)}&row=${row}&scale=2`, width: '64', height: '64', alt: `CIFAR-10 image ${row}`,
+    })));
+  if (!task.references.length) refs.append(el('p', { class: 'muted' }, 'none'));
+  const instruction = task.round === 1
+    ? ['Accept every image that clearly shows a ', el('b', {}, task.className), ' (keyword ', el('q', {}, task.keyword), ').']
+    : ['Confirm the first round\'s choices: they are selected; reject any that is not clearly a ', el('b', {}, task.className), '.'];
+  const view = byId('view');
+  view.innerHTML = '';
+  view.append(
+    el('div', { class: 'task-head' },
+      el('h2', {}, `Round ${task.round}: ${task.className} / ${task.keyword}`),
+      el('p', { class: 'counter' }, el('b', { id: 'selected-count' }, ''), ' selected · ', el('b', { id: 'needed-count' }, String(task.needed)), ' needed · ',
+        `${task.offered.length} offered`),
+      v.historyUrl ? el('a', { class: 'history', href: v.historyUrl, target: '_blank', rel: 'noopener' }, 'build history') : ''),
+    el('p', { class: 'instruction' }, ...instruction, restored ? el('span', { class: 'restored' }, ' Your unsent choices were restored.') : ''),
+    el('div', { class: 'toolbar' },
+      button('Accept all', 'a', () => setAll(true)),
+      button('Reject all', 'r', () => setAll(false)),
+      button('Undo', 'z', undo, 'undo'),
+      button('Submit', 'Enter', submitTask, 'submit')),
+    el('div', { class: 'task-body' }, grid, refs));
+  updateTask();
+}
+
+/**
+ * @param {string} label
+ * @param {string} key
+ * @param {() => void} action
+ * @param {string} [id]
+ */
+function button(label, key, action, id) {
+  const b = el('button', { type: 'button', ...(id ? { id } : {}) }, label, ' ', el('kbd', {}, key));
+  b.addEventListener('click', action);
+  return b;
+}
+
+function updateTask() {
+  const v = /** @type {TaskView} */ (state.view);
+  const cells = /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('#grid .cell'));
+  cells.forEach((cell, i) => {
+    const good = v.selected.has(v.task.offered[i]);
+    cell.classList.toggle('good', good);
+    cell.setAttribute('aria-selected', String(good));
+    cell.classList.toggle('focus', i === v.focus);
+  });
+  const count = byId('selected-count');
+  count.textContent = String(v.selected.size);
+  count.parentElement?.classList.toggle('short', v.selected.size < v.task.needed);
+  /** @type {HTMLButtonElement} */ (byId('undo')).disabled = v.undo.length === 0;
+  cells[v.focus]?.scrollIntoView({ block: 'nearest' });
+}
+
+/** @param {(v: TaskView) => void} change */
+function editTask(change) {
+  const v = /** @type {TaskView} */ (state.view);
+  v.undo.push([...v.selected]);
+  change(v);
+  saveDraft();
+  updateTask();
+}
+
+/** @param {number[]} indices */
+const toggle = (indices) => editTask((v) => {
+  for (const i of indices) {
+    const ti = v.task.offered[i];
+    if (v.selected.has(ti)) v.selected.delete(ti);
+    else v.selected.add(ti);
+  }
+});
+
+/** @param {boolean} good */
+const setAll = (good) => editTask((v) => { v.selected = new Set(good ? v.task.offered : []); });
+
+function undo() {
+  const v = state.view;
+  if (!v || !v.undo.length) return;
+  if (v.kind === 'task') {
+    v.selected = new Set(/** @type {number[]} */ (v.undo.pop()));
+    saveDraft();
+    updateTask();
+  } else {
+    v.verdicts = new Map(/** @type {[string, Verdict][]} */ (v.undo.pop()));
+    saveDraft();
+    updateDuplicates();
+  }
+}
+
+/** Columns the grid shows now (it reflows with the window). */
+function gridColumns() {
+  const grid = document.getElementById('grid');
+  if (!grid) return 1;
+  return Math.max(1, getComputedStyle(grid).gridTemplateColumns.split(' ').filter(Boolean).length);
+}
+
+/**
+ * @param {string} key
+ * @param {number} focus
+ * @param {number} count
+ * @param {number} columns
+ */
+function moveFocus(key, focus, count, columns) {
+  const step = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -columns, ArrowDown: columns, Home: -count, End: count }[key] ?? 0;
+  return Math.max(0, Math.min(count - 1, focus + step));
+}
+
+async function submitTask() {
+  const v = /** @type {TaskView} */ (state.view);
+  const name = labeler();
+  if (!name) {
+    showMessage('Enter your name as the labeler before submitting.');
+    byId('labeler').focus();
+    return;
+  }
+  const accepted = v.task.offered.filter((ti) => v.selected.has(ti));
+  await send(async () => {
+    /** @type {{ accepted: number }} */
+    const result = await post('/api/labels', { workflowId: v.workflowId, decision: { taskId: v.task.id, accepted, labeler: name, at: new Date().toISOString() } });
+    localStorage.removeItem(draftKey(v.workflowId, v.task.id));
+    showMessage(`Submitted ${v.task.className} / ${v.task.keyword} (round ${v.task.round}): ${result.accepted} accepted.`, 'ok');
+    await nextWork(v.workflowId, v.task.id);
+  });
+}
+
+/**
+ * Runs a submission, once at a time; a rejection by the build is shown and nothing else changes.
+ * @param {() => Promise<void>} body
+ */
+async function send(body) {
+  if (state.busy) return;
+  state.busy = true;
+  document.body.classList.add('busy');
+  try {
+    await body();
+  } catch (err) {
+    showMessage(`Not accepted: ${errorText(err)}`);
+  } finally {
+    state.busy = false;
+    document.body.classList.remove('busy');
+  }
+}
+
+/**
+ * After a submission: the next pending task of the build (in list order), else its duplicate review, else the list.
+ * @param {string} workflowId
+ * @param {string} after
+ */
+async function nextWork(workflowId, after) {
+  const order = state.builds.find((b) => b.workflowId === workflowId)?.tasks.map((t) => t.id) ?? [];
+  await refresh();
+  const build = state.builds.find((b) => b.workflowId === workflowId);
+  const tasks = build?.tasks ?? [];
+  const position = order.indexOf(after);
+  const next = tasks.find((t) => order.indexOf(t.id) > position) ?? tasks[0];
+  state.keepMessage = true; // the notice of the submission stays on the next task
+  if (next) location.hash = hashOf(workflowId, next.id);
+  else if (build?.duplicates) location.hash = hashOf(workflowId, '~duplicates');
+  else location.hash = '#/';
+}
+
+// ---- near-duplicate review -------------------------------------------------------
+
+/** @param {string} workflowId */
+async function openDuplicates(workflowId) {
+  /** @type {{ duplicates: NonNullable<PendingWork['duplicates']>, historyUrl: string | null }} */
+  const { duplicates, historyUrl } = await api(`/api/duplicates?workflow=${encodeURIComponent(workflowId)}`);
+  const draft = loadDraft(draftKey(workflowId, `duplicates-${duplicates.round}`));
+  const ids = new Set(duplicates.pairs.map((p) => p.id));
+  const verdicts = new Map(/** @type {[string, Verdict][]} */ (draft?.verdicts ?? []).filter((/** @type {[string, Verdict]} */ [id]) => ids.has(id)));
+  state.view = { kind: 'duplicates', workflowId, duplicates, verdicts, undo: [], focus: Math.min(draft?.focus ?? 0, duplicates.pairs.length - 1), historyUrl };
+  renderDuplicates(Boolean(draft));
+}
+
+/** @param {boolean} restored */
+function renderDuplicates(restored) {
+  const v = /** @type {DuplicatesView} */ (state.view);
+  const { duplicates } = v;
+  /** @param {string} ref @param {number} row @param {string} alt */
+  const img = (ref, row, alt) => el('img', { src: `/img/candidate?ref=${encodeURIComponent(ref)}&row=${row}&scale=4`, width: '128', height: '128', alt });
+  const pairs = duplicates.pairs.map((p, i) => {
+    const otherRef = p.kind === 'within' ? duplicates.candidates.path : duplicates.cifar.path;
+    const confirm = el('button', { type: 'button', class: 'confirm' }, 'Duplicate ', el('kbd', {}, 'c'));
+    const dismiss = el('button', { type: 'button', class: 'dismiss' }, 'Not a duplicate ', el('kbd', {}, 'd'));
+    confirm.addEventListener('click', () => { v.focus = i; setVerdicts([p.id], 'confirmed'); });
+    dismiss.addEventListener('click', () => { v.focus = i; setVerdicts([p.id], 'dismissed'); });
+    return el('div', { class: 'pair', 'data-pair': p.id, role: 'group', 'aria-label': `pair ${p.id}` },
+      el('figure', {}, img(duplicates.candidates.path, p.rows[0], `TinyImages #${p.ti}`), el('figcaption', {}, `new #${p.ti}`)),
+      el('figure', {}, img(otherRef, p.rows[1], `${p.kind === 'within' ? 'TinyImages' : 'CIFAR-10'} #${p.other}`),
+        el('figcaption', {}, p.kind === 'within' ? `new #${p.other}` : `CIFAR-10 #${p.other}`)),
+      el('div', { class: 'pair-info' },
+        el('p', {}, el('b', {}, `L2 distance ${p.distance.toFixed(1)}`)),
+        el('p', { class: 'muted' }, p.kind === 'within' ? 'two new images' : 'new image and CIFAR-10'),
+        el('p', { class: 'verdict' }, ''),
+        el('div', { class: 'buttons' }, confirm, dismiss)));
+  });
+  const view = byId('view');
+  view.innerHTML = '';
+  view.append(
+    el('div', { class: 'task-head' },
+      el('h2', {}, `Near-duplicates, round ${duplicates.round}`),
+      el('p', { class: 'counter' }, el('b', { id: 'decided-count' }, ''), ` of ${duplicates.pairs.length} decided`),
+      v.historyUrl ? el('a', { class: 'history', href: v.historyUrl, target: '_blank', rel: 'noopener' }, 'build history') : ''),
+    el('p', { class: 'instruction' }, 'A confirmed pair blacklists the new image and the sample is drawn again; a dismissed pair is kept.',
+      restored ? el('span', { class: 'restored' }, ' Your unsent choices were restored.') : ''),
+    el('div', { class: 'toolbar' },
+      button('All duplicates', 'a', () => setVerdicts(duplicates.pairs.map((p) => p.id), 'confirmed')),
+      button('None duplicates', 'r', () => setVerdicts(duplicates.pairs.map((p) => p.id), 'dismissed')),
+      button('Undo', 'z', undo, 'undo'),
+      button('Submit', 'Enter', submitDuplicates, 'submit')),
+    el('div', { id: 'pairs' }, ...pairs));
+  updateDuplicates();
+}
+
+function updateDuplicates() {
+  const v = /** @type {DuplicatesView} */ (state.view);
+  const rows = /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('#pairs .pair'));
+  rows.forEach((row, i) => {
+    const verdict = v.verdicts.get(v.duplicates.pairs[i].id);
+    row.classList.toggle('confirmed', verdict === 'confirmed');
+    row.classList.toggle('dismissed', verdict === 'dismissed');
+    row.classList.toggle('focus', i === v.focus);
+    const text = row.querySelector('.verdict');
+    if (text) text.textContent = verdict === 'confirmed' ? 'duplicate: blacklist' : verdict === 'dismissed' ? 'not a duplicate: keep' : 'undecided';
+  });
+  byId('decided-count').textContent = String(v.verdicts.size);
+  /** @type {HTMLButtonElement} */ (byId('undo')).disabled = v.undo.length === 0;
+  rows[v.focus]?.scrollIntoView({ block: 'nearest' });
+}
+
+/** @param {string[]} ids @param {Verdict} verdict */
+function setVerdicts(ids, verdict) {
+  const v = /** @type {DuplicatesView} */ (state.view);
+  v.undo.push([...v.verdicts]);
+  for (const id of ids) v.verdicts.set(id, verdict);
+  saveDraft();
+  updateDuplicates();
+}
+
+async function submitDuplicates() {
+  const v = /** @type {DuplicatesView} */ (state.view);
+  const name = labeler();
+  if (!name) {
+    showMessage('Enter your name as the labeler before submitting.');
+    byId('labeler').focus();
+    return;
+  }
+  const undecided = v.duplicates.pairs.length - v.verdicts.size;
+  if (undecided > 0) {
+    showMessage(`${undecided} pair${undecided === 1 ? '' : 's'} still undecided: mark each as duplicate (c) or not (d).`);
+    return;
+  }
+  const ids = v.duplicates.pairs.map((p) => p.id);
+  const review = {
+    round: v.duplicates.round,
+    confirmed: ids.filter((id) => v.verdicts.get(id) === 'confirmed'),
+    dismissed: ids.filter((id) => v.verdicts.get(id) === 'dismissed'),
+    labeler: name,
+    at: new Date().toISOString(),
+  };
+  await send(async () => {
+    /** @type {{ blacklisted: number }} */
+    const result = await post('/api/duplicates', { workflowId: v.workflowId, review });
+    localStorage.removeItem(draftKey(v.workflowId, `duplicates-${v.duplicates.round}`));
+    showMessage(`Review sent: ${result.blacklisted} image${result.blacklisted === 1 ? '' : 's'} blacklisted.`, 'ok');
+    await nextWork(v.workflowId, '~duplicates');
+  });
+}
+
+// ---- keyboard ----------------------------------------------------------------
+
+/** @param {KeyboardEvent} e */
+function onKey(e) {
+  const target = /** @type {HTMLElement} */ (e.target);
+  if (target.matches('input, textarea, select')) return;
+  const v = state.view;
+  if (!v || state.busy) return;
+  const key = e.key;
+  if ((key === 'z' || key === 'Z') && !e.altKey) {
+    e.preventDefault();
+    undo();
+    return;
+  }
+  if (e.ctrlKey || e.metaKey || e.altKey) return;
+  if (key === 'Enter') {
+    e.preventDefault();
+    void (v.kind === 'task' ? submitTask() : submitDuplicates());
+    return;
+  }
+  if (v.kind === 'task') {
+    const count = v.task.offered.length;
+    if (key.startsWith('Arrow') || key === 'Home' || key === 'End') {
+      e.preventDefault();
+      v.focus = moveFocus(key, v.focus, count, gridColumns());
+      saveDraft();
+      updateTask();
+    } else if (key === ' ') {
+      e.preventDefault();
+      if (count) toggle([v.focus]);
+    } else if (key === 'a') setAll(true);
+    else if (key === 'r') setAll(false);
+  } else {
+    const ids = v.duplicates.pairs.map((p) => p.id);
+    const focused = ids[v.focus];
+    if (key.startsWith('Arrow') || key === 'Home' || key === 'End') {
+      e.preventDefault();
+      v.focus = moveFocus(key === 'ArrowUp' ? 'ArrowLeft' : key === 'ArrowDown' ? 'ArrowRight' : key, v.focus, ids.length, 1);
+      updateDuplicates();
+    } else if (key === 'c' && focused) setVerdicts([focused], 'confirmed');
+    else if (key === 'd' && focused) setVerdicts([focused], 'dismissed');
+    else if (key === ' ' && focused) {
+      e.preventDefault();
+      setVerdicts([focused], v.verdicts.get(focused) === 'confirmed' ? 'dismissed' : 'confirmed');
+    } else if (key === 'a') setVerdicts(ids, 'confirmed');
+    else if (key === 'r') setVerdicts(ids, 'dismissed');
+  }
+}
+
+// ---- DOM helper ------------------------------------------------------------------
+
+/**
+ * @param {string} tag
+ * @param {Record<string, string>} attrs
+ * @param {(Node | string)[]} children
+ * @returns {HTMLElement}
+ */
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  node.append(...children);
+  return node;
+}
+
+// ---- start ------------------------------------------------------------------------
+
+function start() {
+  const input = /** @type {HTMLInputElement} */ (byId('labeler'));
+  input.value = localStorage.getItem(LABELER_KEY) ?? '';
+  input.addEventListener('input', () => localStorage.setItem(LABELER_KEY, input.value.trim()));
+  input.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === 'Escape') input.blur(); });
+  document.addEventListener('keydown', onKey);
+  window.addEventListener('hashchange', () => {
+    if (!state.keepMessage) clearMessage();
+    state.keepMessage = false;
+    void route();
+  });
+  void refresh().then(route);
+  setInterval(refresh, REFRESH_MS);
+}
+
+start();

@@ -1,0 +1,244 @@
+// The labeling server: the page, its JSON API over the running builds, and the images.
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { InputError } from '../lib/errors';
+import { reviewDuplicates, submitLabels } from '../workflows/messages';
+import type { DuplicateReview, LabelDecision } from '../workflows/types';
+import { messageOf, queryPending, runningBuilds } from './builds';
+import { ImageSource } from './images';
+
+export interface LabelServerOptions {
+  client: Client;
+  /** The artifact store root (`--out`), where the images of the builds are. */
+  storeRoot: string;
+  /** Only builds of this release. */
+  release?: string;
+  /** Temporal Web UI base URL and namespace, for links to each build's history. */
+  uiUrl?: string | null;
+  namespace?: string;
+}
+
+const PAGE_DIR = path.join(__dirname, 'page');
+const STATIC: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+};
+/** Most images one sheet request may ask for, and the largest scale: a sheet stays a few MB at most. */
+const MAX_ROWS = 2048;
+const MAX_SCALE = 8;
+const MAX_BODY = 1 << 20;
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+/** The HTTP handler of the labeling app (not listening yet); `close` releases the open image files. */
+export function createLabelApp(opts: LabelServerOptions): { handler: http.RequestListener; close: () => Promise<void> } {
+  const images = new ImageSource(opts.storeRoot);
+  const namespace = opts.namespace ?? 'default';
+  const historyUrl = (workflowId: string) => (opts.uiUrl ? `${opts.uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(workflowId)}` : null);
+
+  const routes: Record<string, (req: http.IncomingMessage, url: URL) => Promise<unknown>> = {
+    'GET /api/builds': async () => {
+      const builds = await runningBuilds(opts.client, opts.release);
+      return {
+        release: opts.release ?? null,
+        builds: builds.map((b) => ({
+          workflowId: b.workflowId,
+          release: b.release,
+          stage: b.stage,
+          error: b.error,
+          historyUrl: historyUrl(b.workflowId),
+          tasks: (b.pending?.tasks ?? []).map((t) => ({
+            id: t.id, round: t.round, className: t.className, keyword: t.keyword, needed: t.needed, offered: t.offered.length,
+          })),
+          duplicates: b.pending?.duplicates ? { round: b.pending.duplicates.round, pairs: b.pending.duplicates.pairs.length } : null,
+        })),
+      };
+    },
+    'GET /api/task': async (_req, url) => {
+      const workflowId = param(url, 'workflow');
+      const taskId = param(url, 'task');
+      const task = (await pendingOf(workflowId)).tasks.find((t) => t.id === taskId);
+      if (!task) throw new HttpError(404, `task "${taskId}" is not pending in ${workflowId}`);
+      return { workflowId, historyUrl: historyUrl(workflowId), task };
+    },
+    'GET /api/duplicates': async (_req, url) => {
+      const workflowId = param(url, 'workflow');
+      const duplicates = (await pendingOf(workflowId)).duplicates;
+      if (!duplicates) throw new HttpError(404, `no near-duplicate review is pending in ${workflowId}`);
+      return { workflowId, historyUrl: historyUrl(workflowId), duplicates };
+    },
+    'POST /api/labels': async (req) => {
+      const { workflowId, decision } = await jsonBody<{ workflowId: string; decision: LabelDecision }>(req);
+      checkDecision(workflowId, decision);
+      return update(workflowId, () => opts.client.workflow.getHandle(workflowId).executeUpdate(submitLabels, { args: [decision] }));
+    },
+    'POST /api/duplicates': async (req) => {
+      const { workflowId, review } = await jsonBody<{ workflowId: string; review: DuplicateReview }>(req);
+      checkReview(workflowId, review);
+      return update(workflowId, () => opts.client.workflow.getHandle(workflowId).executeUpdate(reviewDuplicates, { args: [review] }));
+    },
+  };
+
+  async function pendingOf(workflowId: string) {
+    const build = await queryPending(opts.client, workflowId);
+    if (!build.pending) throw new HttpError(404, `${workflowId}: ${build.error}`);
+    return build.pending;
+  }
+
+  /** Sends an Update; the build's validator rejecting it is a 409 with the validator's message. */
+  async function update<T>(workflowId: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) throw new HttpError(409, messageOf(err));
+      if (err instanceof WorkflowNotFoundError) throw new HttpError(404, `no running build ${workflowId}`);
+      throw new HttpError(502, `${workflowId}: ${messageOf(err)}`);
+    }
+  }
+
+  async function serveImage(res: http.ServerResponse, url: URL, single: boolean): Promise<void> {
+    const ref = param(url, 'ref');
+    const rows = single ? [int(url, 'row', 0, Number.MAX_SAFE_INTEGER)] : intList(url, 'rows');
+    const cols = single ? 1 : int(url, 'cols', 1, 256, 16);
+    const scale = int(url, 'scale', 1, MAX_SCALE, 4);
+    let png: Buffer;
+    try {
+      png = await images.sheet(ref, rows, cols, scale);
+    } catch (err) {
+      if (err instanceof InputError) throw new HttpError(/no such artifact/.test(err.message) ? 404 : 400, err.message);
+      throw err;
+    }
+    // Store files never change under a path (it holds their content key).
+    res.writeHead(200, { 'content-type': 'image/png', 'content-length': png.length, 'cache-control': 'private, max-age=86400' });
+    res.end(png);
+  }
+
+  const handler: http.RequestListener = (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = `${req.method} ${url.pathname}`;
+    void (async () => {
+      try {
+        if (req.method === 'GET' && STATIC[url.pathname]) {
+          const { file, type } = STATIC[url.pathname];
+          const body = await readFile(path.join(PAGE_DIR, file));
+          res.writeHead(200, { 'content-type': type, 'cache-control': 'no-cache' });
+          res.end(body);
+        } else if (req.method === 'GET' && (url.pathname === '/img/sheet' || url.pathname === '/img/candidate')) {
+          await serveImage(res, url, url.pathname === '/img/candidate');
+        } else if (routes[route]) {
+          sendJson(res, 200, await routes[route](req, url));
+        } else {
+          throw new HttpError(404, `no route ${route}`);
+        }
+      } catch (err) {
+        const status = err instanceof HttpError ? err.status : 500;
+        if (status === 500) console.error(`label server: ${route}:`, err);
+        if (!res.headersSent) sendJson(res, status, { error: messageOf(err) });
+        else res.end();
+      }
+    })();
+  };
+  return { handler, close: () => images.close() };
+}
+
+/** Starts the labeling server on host:port (port 0: any free one). */
+export async function startLabelServer(opts: LabelServerOptions & { host?: string; port?: number }): Promise<{ url: string; close: () => Promise<void> }> {
+  const app = createLabelApp(opts);
+  const server = http.createServer(app.handler);
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await app.close();
+    },
+  };
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+/** The JSON body of a POST. Only `application/json`: a cross-site form cannot send that without the page's consent (CORS). */
+async function jsonBody<T>(req: http.IncomingMessage): Promise<T> {
+  if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) throw new HttpError(415, 'send JSON (content-type: application/json)');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new HttpError(413, `request body over ${MAX_BODY} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+  } catch {
+    throw new HttpError(400, 'request body is not valid JSON');
+  }
+}
+
+// The server checks only the shape of a submission; whether it fits the task
+// (pending, offered images, no duplicates) is the build's validator's call.
+function checkDecision(workflowId: unknown, d: LabelDecision | undefined): void {
+  checkCommon(workflowId, d);
+  if (typeof d!.taskId !== 'string') throw new HttpError(400, 'decision.taskId must be a string');
+  if (!Array.isArray(d!.accepted) || !d!.accepted.every((ti) => Number.isSafeInteger(ti))) {
+    throw new HttpError(400, 'decision.accepted must be a list of TinyImages indices');
+  }
+}
+
+function checkReview(workflowId: unknown, r: DuplicateReview | undefined): void {
+  checkCommon(workflowId, r);
+  if (!Number.isInteger(r!.round)) throw new HttpError(400, 'review.round must be an integer');
+  for (const key of ['confirmed', 'dismissed'] as const) {
+    if (!Array.isArray(r![key]) || !r![key].every((id) => typeof id === 'string')) throw new HttpError(400, `review.${key} must be a list of pair ids`);
+  }
+}
+
+function checkCommon(workflowId: unknown, body: { labeler?: unknown; at?: unknown } | undefined): void {
+  if (typeof workflowId !== 'string' || !workflowId) throw new HttpError(400, 'workflowId is missing');
+  if (!body || typeof body !== 'object') throw new HttpError(400, 'the submission is missing');
+  if (typeof body.labeler !== 'string' || !body.labeler.trim()) throw new HttpError(400, 'enter your name as the labeler');
+  if (typeof body.at !== 'string' || Number.isNaN(Date.parse(body.at))) throw new HttpError(400, '"at" must be an ISO time');
+}
+
+function param(url: URL, name: string): string {
+  const value = url.searchParams.get(name);
+  if (!value) throw new HttpError(400, `missing query parameter "${name}"`);
+  return value;
+}
+
+function int(url: URL, name: string, min: number, max: number, fallback?: number): number {
+  const raw = url.searchParams.get(name);
+  if (raw === null && fallback !== undefined) return fallback;
+  const value = Number(raw);
+  if (raw === null || raw === '' || !Number.isInteger(value) || value < min || value > max) {
+    throw new HttpError(400, `"${name}" must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function intList(url: URL, name: string): number[] {
+  const raw = param(url, name);
+  const values = raw.split(',').map(Number);
+  if (values.length > MAX_ROWS || !values.every((v) => Number.isInteger(v) && v >= 0)) {
+    throw new HttpError(400, `"${name}" must be up to ${MAX_ROWS} comma-separated row numbers`);
+  }
+  return values;
+}
