@@ -147,6 +147,7 @@ export class ImageSource {
     check(typeof ref === 'string' && ref.length > 0, 'ref', 'missing artifact path');
     check(!path.isAbsolute(ref) && !ref.includes('\0') && ref.endsWith('.npy'), ref, 'not a .npy file of the artifact store');
     const root = await realpath(this.root);
+    check(path.resolve(root, ref).startsWith(root + path.sep), ref, 'not a .npy file of the artifact store');
     const file = await realpath(path.join(root, ref)).catch(() => {
       throw new InputError('no such artifact', ref);
     });

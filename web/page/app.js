@@ -64,6 +64,8 @@ function showMessage(text, kind = 'error') {
   if (kind === 'ok') messageTimer = setTimeout(() => { box.hidden = true; }, 5000);
 }
 const clearMessage = () => { byId('message').hidden = true; };
+/** An error stays up until the labeler changes something. */
+const clearError = () => { if (byId('message').className === 'error') clearMessage(); };
 
 // ---- drafts: an unsent grid survives a reload --------------------------------
 
@@ -163,7 +165,7 @@ function renderWork() {
       for (const t of tasks) {
         const href = hashOf(b.workflowId, t.id);
         list.append(el('li', {}, el('a', { href, class: href === current ? 'current' : '', 'data-task': t.id },
-          `${t.className} / ${t.keyword}`, el('span', { class: 'count' }, `${t.needed} of ${t.offered}`))));
+          `${t.className} / ${t.keyword}`, el('span', { class: 'count', title: 'images needed of those offered' }, `${t.needed} of ${t.offered}`))));
       }
       section.append(list);
     }
@@ -238,6 +240,8 @@ function renderTask(restored) {
       button('Undo', 'z', undo, 'undo'),
       button('Submit', 'Enter', submitTask, 'submit')),
     el('div', { class: 'task-body' }, grid, refs));
+  grid.setAttribute('tabindex', '0');
+  grid.focus({ preventScroll: true }); // keys go to the grid, not to the link that opened the task
   updateTask();
 }
 
@@ -272,6 +276,7 @@ function updateTask() {
 /** @param {(v: TaskView) => void} change */
 function editTask(change) {
   const v = /** @type {TaskView} */ (state.view);
+  clearError();
   v.undo.push([...v.selected]);
   change(v);
   saveDraft();
@@ -425,7 +430,8 @@ function renderDuplicates(restored) {
       button('None duplicates', 'r', () => setVerdicts(duplicates.pairs.map((p) => p.id), 'dismissed')),
       button('Undo', 'z', undo, 'undo'),
       button('Submit', 'Enter', submitDuplicates, 'submit')),
-    el('div', { id: 'pairs' }, ...pairs));
+    el('div', { id: 'pairs', tabindex: '0' }, ...pairs));
+  byId('pairs').focus({ preventScroll: true });
   updateDuplicates();
 }
 
@@ -448,6 +454,7 @@ function updateDuplicates() {
 /** @param {string[]} ids @param {Verdict} verdict */
 function setVerdicts(ids, verdict) {
   const v = /** @type {DuplicatesView} */ (state.view);
+  clearError();
   v.undo.push([...v.verdicts]);
   for (const id of ids) v.verdicts.set(id, verdict);
   saveDraft();

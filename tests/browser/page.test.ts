@@ -1,0 +1,235 @@
+// The labeling page in chromium against a stand-in build (tests/browser/fake-build.workflow.ts)
+// on the test run's Temporal server: keyboard, undo, drafts, rejections, round 2, duplicate review.
+import { Client, Connection, WorkflowHandle } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startLabelServer } from '../../web/server';
+import { pendingWork, submitLabels } from '../../workflows/messages';
+import type { ArtifactRef, LabelTask, PendingWork } from '../../workflows/types';
+import { launchChromium, writeImages } from './helpers';
+import type { buildRelease as fakeBuild } from './fake-build.workflow';
+
+const CANDIDATES = 'cache/buildKeywordSubsets/k1/candidate_images.npy';
+const CIFAR = 'cache/extractSources/k0/cifar10_images.npy';
+const ref = (p: string): ArtifactRef => ({ path: p, sha256: '0'.repeat(64), bytes: 0 });
+const range = (start: number, n: number) => Array.from({ length: n }, (_, i) => start + i);
+
+const release = `fake${randomBytes(3).toString('hex')}`;
+const workflowId = `cifar101-${release}-0123456789ab`;
+const task = (id: string, round: 1 | 2, className: string, keyword: string, offered: number[], rows: number[], needed: number, extra: Partial<LabelTask> = {}): LabelTask => ({
+  id, round, className, keyword, offered, rows, needed, images: ref(CANDIDATES), references: range(0, 6), cifarImages: ref(CIFAR), ...extra,
+});
+const work: PendingWork = {
+  release,
+  stage: 'labelCandidates',
+  tasks: [
+    task('r1/cat/tabby cat', 1, 'cat', 'tabby cat', range(1000, 12), range(0, 12), 4),
+    task('r1/dog/puppy', 1, 'dog', 'puppy', range(2000, 8), range(12, 8), 3),
+    task('r2/cat/kitty', 2, 'cat', 'kitty', range(3000, 6), range(20, 6), 2, { preselected: [3000, 3002, 3003] }),
+  ],
+  duplicates: {
+    round: 1,
+    pairs: [
+      { id: 'w1', kind: 'within', ti: 1000, other: 1003, distance: 812.4, rows: [0, 3] },
+      { id: 'c1', kind: 'cifar', ti: 2001, other: 7, distance: 1503.94, rows: [13, 7] },
+    ],
+    candidates: ref(CANDIDATES),
+    cifar: ref(CIFAR),
+  },
+};
+
+let dir: string;
+let shots: string;
+let connection: Connection;
+let client: Client;
+let nativeConnection: NativeConnection;
+let worker: Worker;
+let running: Promise<void>;
+let handle: WorkflowHandle<typeof fakeBuild>;
+let server: Awaited<ReturnType<typeof startLabelServer>>;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'cifar101-page-'));
+  shots = path.join(dir, 'screenshots');
+  const store = path.join(dir, 'store');
+  await mkdir(path.join(store, path.dirname(CANDIDATES)), { recursive: true });
+  await mkdir(path.join(store, path.dirname(CIFAR)), { recursive: true });
+  await mkdir(shots);
+  await writeImages(path.join(store, CANDIDATES), 26);
+  await writeImages(path.join(store, CIFAR), 10, 100);
+
+  const address = inject('temporalAddress');
+  const taskQueue = `label-page-${randomBytes(4).toString('hex')}`;
+  nativeConnection = await NativeConnection.connect({ address });
+  worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowsPath: path.join(__dirname, 'fake-build.workflow.ts') });
+  running = worker.run();
+  connection = await Connection.connect({ address });
+  client = new Client({ connection });
+  handle = await client.workflow.start<typeof fakeBuild>('buildRelease', { args: [work], taskQueue, workflowId });
+  server = await startLabelServer({ client, storeRoot: store, release, uiUrl: inject('temporalUi') });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await handle?.terminate().catch(() => undefined);
+  worker?.shutdown();
+  await running;
+  await nativeConnection?.close();
+  await connection?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const text = (selector: string) => page.locator(selector).first().innerText();
+const selectedCells = () => page.$$eval('#grid .cell', (cells) => cells.map((c, i) => (c.getAttribute('aria-selected') === 'true' ? i : -1)).filter((i) => i >= 0));
+const pendingIds = async () => (await handle.query(pendingWork)).tasks.map((t) => t.id);
+const errorMessage = async () => {
+  await page.waitForSelector('#message.error:not([hidden])');
+  return text('#message');
+};
+
+describe('labeling page', () => {
+  it('lists the pending tasks by round, with the build\'s history link', async () => {
+    await page.goto(server.url);
+    await page.waitForSelector('nav a[data-task]');
+    expect(await page.$$eval('nav a[data-task]', (as) => as.map((a) => a.textContent))).toEqual(['cat / tabby cat4 of 12', 'dog / puppy3 of 8', 'cat / kitty2 of 6']);
+    expect(await page.$$eval('nav h3', (hs) => hs.map((h) => h.textContent))).toEqual(['Round 1: 2 keywords', 'Round 2: 1 keyword']);
+    expect(await page.getAttribute('nav a.history', 'href')).toBe(`${inject('temporalUi')}/namespaces/default/workflows/${workflowId}`);
+    expect(await text('#scope')).toBe(`release ${release}`);
+  });
+
+  it('toggles with the keyboard and the mouse, accepts or rejects all, undoes, and counts', async () => {
+    await page.fill('#labeler', 'Ada');
+    await page.click('nav a[data-task="r1/cat/tabby cat"]');
+    await page.waitForSelector('#grid .cell >> nth=11');
+    expect(await text('.counter')).toBe('0 selected · 4 needed · 12 offered');
+    const columns = await page.$eval('#grid', (g) => getComputedStyle(g).gridTemplateColumns.split(' ').length);
+    expect(columns).toBeGreaterThan(2);
+    await page.keyboard.press('Space');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Space');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Space');
+    expect(await selectedCells()).toEqual([0, 2, 2 + columns]);
+    await page.keyboard.press('a');
+    expect(await text('#selected-count')).toBe('12');
+    await page.keyboard.press('z');
+    expect(await selectedCells()).toEqual([0, 2, 2 + columns]);
+    await page.keyboard.press('r');
+    expect(await selectedCells()).toEqual([]);
+    await page.keyboard.press('Control+z');
+    await page.click('#grid .cell >> nth=5');
+    expect(await selectedCells()).toEqual([0, 2, 5, 2 + columns].sort((a, b) => a - b));
+    expect(await text('.counter')).toBe('4 selected · 4 needed · 12 offered');
+    await page.screenshot({ path: path.join(shots, 'task.png'), fullPage: true });
+    await copyFile(path.join(shots, 'task.png'), '/tmp/label-page-screenshot.png');
+  });
+
+  it('keeps a half-done grid across a reload', async () => {
+    const before = await selectedCells();
+    await page.reload();
+    await page.waitForSelector('#grid .cell >> nth=11');
+    expect(await selectedCells()).toEqual(before);
+    expect(await text('.restored')).toContain('restored');
+    expect(await page.inputValue('#labeler')).toBe('Ada');
+  });
+
+  it('shows the build\'s rejection of a tampered submission, which changes nothing', async () => {
+    await page.route('**/api/labels', async (route) => {
+      const body = JSON.parse(route.request().postData()!);
+      body.decision.accepted.push(999999);
+      await route.continue({ postData: JSON.stringify(body) });
+    });
+    await page.keyboard.press('Enter');
+    expect(await errorMessage()).toBe('Not accepted: image 999999 was not offered in task "r1/cat/tabby cat"');
+    await page.unroute('**/api/labels');
+    expect(await pendingIds()).toEqual(['r1/cat/tabby cat', 'r1/dog/puppy', 'r2/cat/kitty']);
+    expect(await selectedCells()).toHaveLength(4);
+  });
+
+  it('submits with Enter, forgets the draft and moves to the next task', async () => {
+    const chosen = (await selectedCells()).map((i) => 1000 + i);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => decodeURIComponent(location.hash).endsWith('/r1/dog/puppy'));
+    await page.waitForSelector('#grid .cell >> nth=7');
+    expect(await text('#message')).toBe('Submitted cat / tabby cat (round 1): 4 accepted.');
+    expect(await page.evaluate((id) => localStorage.getItem(`cifar101.draft.${id}.r1/cat/tabby cat`), workflowId)).toBeNull();
+    expect(await pendingIds()).toEqual(['r1/dog/puppy', 'r2/cat/kitty']);
+    expect(chosen).toHaveLength(4);
+  });
+
+  it('refuses a task someone else submitted meanwhile, visibly', async () => {
+    await page.keyboard.press('a');
+    await handle.executeUpdate(submitLabels, { args: [{ taskId: 'r1/dog/puppy', accepted: [2001], labeler: 'Bob', at: new Date().toISOString() }] });
+    await page.keyboard.press('Enter');
+    expect(await errorMessage()).toBe('Not accepted: task "r1/dog/puppy" is not pending');
+  });
+
+  it('shows round 2 with the first round\'s choices selected', async () => {
+    await page.click('nav a[data-task="r2/cat/kitty"]');
+    await page.waitForSelector('#grid .cell >> nth=5');
+    expect(await selectedCells()).toEqual([0, 2, 3]);
+    expect(await text('.instruction')).toContain('Confirm the first round\'s choices');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => location.hash.endsWith('/~duplicates'));
+  });
+
+  it('reviews the near-duplicate pairs side by side and sends the verdicts', async () => {
+    await page.waitForSelector('#pairs .pair >> nth=1');
+    expect(await page.$$eval('#pairs .pair', (ps) => ps.map((p) => p.querySelector('.pair-info b')!.textContent))).toEqual(['L2 distance 812.4', 'L2 distance 1503.9']);
+    expect(await page.$$eval('#pairs .pair figcaption', (fs) => fs.map((f) => f.textContent))).toEqual(['new #1000', 'new #1003', 'new #2001', 'CIFAR-10 #7']);
+    // every image of the page loaded (a broken sheet or tile has no natural width)
+    expect(await page.$$eval('img', (imgs) => imgs.every((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth === 128))).toBe(true);
+    await page.keyboard.press('Enter');
+    expect(await errorMessage()).toBe('2 pairs still undecided: mark each as duplicate (c) or not (d).');
+    await page.keyboard.press('c');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('d');
+    expect(await text('#decided-count')).toBe('2');
+    await page.screenshot({ path: path.join(shots, 'duplicates.png'), fullPage: true });
+    await copyFile(path.join(shots, 'duplicates.png'), '/tmp/label-duplicates-screenshot.png');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#message.ok');
+    expect(await text('#message')).toBe('Review sent: 1 image blacklisted.');
+
+    const result = await handle.result();
+    expect(result.decisions.map((d) => [d.taskId, d.accepted, d.labeler])).toEqual([
+      ['r1/cat/tabby cat', expect.any(Array), 'Ada'],
+      ['r1/dog/puppy', [2001], 'Bob'],
+      ['r2/cat/kitty', [3000, 3002, 3003], 'Ada'],
+    ]);
+    expect(result.decisions[0].accepted).toHaveLength(4);
+    expect(result.review).toMatchObject({ round: 1, confirmed: ['w1'], dismissed: ['c1'], labeler: 'Ada' });
+    expect(Date.parse(result.review!.at)).toBeGreaterThan(Date.now() - 60_000);
+  });
+});
+
+describe('labeling API', () => {
+  const get = (p: string) => fetch(new URL(p, server.url));
+  it('answers bad requests with a status and a message, and serves no file outside the store', async () => {
+    const post = (body: string, type = 'application/json') => fetch(new URL('/api/labels', server.url), { method: 'POST', headers: { 'content-type': type }, body });
+    expect((await post('{}', 'text/plain')).status).toBe(415);
+    expect(await (await post('{nope')).json()).toEqual({ error: 'request body is not valid JSON' });
+    const noName = await post(JSON.stringify({ workflowId, decision: { taskId: 'x', accepted: [], labeler: ' ', at: new Date().toISOString() } }));
+    expect([noName.status, (await noName.json()).error]).toEqual([400, 'enter your name as the labeler']);
+    const traversal = await get(`/img/candidate?ref=${encodeURIComponent('../../../etc/passwd.npy')}&row=0`);
+    expect([traversal.status, (await traversal.json()).error]).toEqual([400, '../../../etc/passwd.npy: not a .npy file of the artifact store']);
+    const outOfRange = await get(`/img/sheet?ref=${encodeURIComponent(CANDIDATES)}&rows=0,26`);
+    expect(outOfRange.status).toBe(400);
+    expect((await get(`/img/sheet?ref=${encodeURIComponent(CANDIDATES)}&rows=0,25&scale=9`)).status).toBe(400);
+    const sheet = await get(`/img/sheet?ref=${encodeURIComponent(CANDIDATES)}&rows=0,25&cols=2&scale=4`);
+    expect([sheet.status, sheet.headers.get('content-type')]).toEqual([200, 'image/png']);
+    const gone = await get(`/api/task?workflow=${workflowId}&task=r1%2Fcat%2Ftabby%20cat`);
+    expect(gone.status).toBe(404);
+  });
+});
