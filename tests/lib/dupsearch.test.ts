@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DuplicateIndex, type DuplicateMatch } from '../../lib/dupsearch';
+import { assembleHash } from '../../bench/build-wasm';
+import { DuplicateIndex, HASH_WASM, HASH_WAT, type DuplicateMatch } from '../../lib/dupsearch';
 import { squaredL2 } from '../../lib/knn';
 import { randomBytes } from './knn/brute';
 
@@ -102,5 +103,24 @@ describe('DuplicateIndex', () => {
     expect(() => index.findMatches(new Uint8Array(D + 1), 0)).toThrow(/images/);
     expect(() => index.findMatches(all, 0, 1.5)).toThrow(/maxSquared/);
     expect(() => new DuplicateIndex(new Uint8Array(D - 4))).toThrow(/references/);
+  });
+});
+
+describe('the WebAssembly hash', () => {
+  it('is HASH_WAT assembled by wabt (run `npx tsx bench/build-wasm.ts` after editing it)', async () => {
+    expect(await assembleHash(HASH_WAT)).toBe(HASH_WASM);
+  });
+
+  it('reads candidates in place from inputBuffer', () => {
+    const refs = randomBytes(50 * D, 9);
+    const index = new DuplicateIndex(refs);
+    const input = index.inputBuffer(3);
+    input.set(image(refs, 7), 0);
+    input.set(nudge(image(refs, 8), 1536, 1), D);
+    input.set(randomBytes(D, 5), 2 * D);
+    expect(index.findMatches(input, 10)).toEqual([
+      { reference: 7, candidate: 10, squaredDistance: 0 },
+      { reference: 8, candidate: 11, squaredDistance: 1 },
+    ]);
   });
 });
