@@ -108,7 +108,7 @@ async function benchKnn(s: Sizes) {
   await topKNeighbors(queries, references, K);
   coldSeconds = (performance.now() - t0) / 1000;
   const best = await timeEngine('auto', s.queries, s.kernelRepeats);
-  for (const engine of ['onnx-int8', 'onnx-uint8'] as const) {
+  for (const engine of ['onnx-int8', 'onnx-uint8', 'wasm'] as const) {
     if (engine === best.engine) continue;
     await timeEngine(engine, s.queries, 1).catch((err: Error) => log(`knn ${engine}: unavailable (${err.message})`));
   }

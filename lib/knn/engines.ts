@@ -5,13 +5,14 @@
  * before an engine is used, because onnxruntime's int8 path is only exact on
  * CPUs whose instructions do not saturate 16-bit intermediates (VNNI, AMX).
  */
+import { DOT_WASM } from './dot-wasm';
 import { matMulIntegerModel } from './onnx-model';
 
-export type EngineName = 'onnx-int8' | 'onnx-uint8' | 'js';
+export type EngineName = 'onnx-int8' | 'onnx-uint8' | 'wasm' | 'js';
 export type EnginePreference = EngineName | 'auto';
 
 /** Fastest first; `auto` takes the first that loads and proves exact. */
-export const ENGINE_ORDER: readonly EngineName[] = ['onnx-int8', 'onnx-uint8', 'js'];
+export const ENGINE_ORDER: readonly EngineName[] = ['onnx-int8', 'onnx-uint8', 'wasm', 'js'];
 
 export interface DotEngine {
   readonly name: EngineName;
@@ -92,7 +93,76 @@ class OnnxEngine implements DotEngine {
   }
 }
 
-/** Plain JavaScript: the fallback where onnxruntime is unavailable or inexact. */
+// The project's lib settings (ES2022, no DOM) leave out WebAssembly's types: the little used here.
+interface Wasm {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: unknown };
+}
+const wasm = (globalThis as unknown as { WebAssembly: Wasm }).WebAssembly;
+let dotModule: object | undefined;
+
+interface DotExports {
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  widen(src: number, bytes: number, dst: number): void;
+  dots(q: number, nq: number, r: number, nr: number, d: number, out: number, qblock: number): void;
+}
+
+/** Queries per pass of the WebAssembly kernel over a reference pair: 64 × 6 KB stays in L2. */
+const WASM_QUERY_BLOCK = 64;
+
+/**
+ * WebAssembly SIMD (lib/knn/dot-wasm.ts): the fallback where onnxruntime is
+ * unavailable. Memory: queries as i16 at 0, then the reference tile as i16,
+ * a uint8 staging area, and the output.
+ */
+class WasmEngine implements DotEngine {
+  readonly name = 'wasm';
+  readonly refBias = 0;
+  private readonly exports: DotExports;
+  private count = 0;
+  private refCapacity = 0;
+  private refs = 0;
+  private stage = 0;
+  private out = 0;
+
+  constructor(private readonly dimension: number) {
+    if (dimension % 16 !== 0) throw new Error(`needs a dimension that is a multiple of 16, got ${dimension}`);
+    dotModule ??= new wasm.Module(Buffer.from(DOT_WASM, 'base64'));
+    this.exports = new wasm.Instance(dotModule).exports as DotExports;
+  }
+
+  private layout(count: number, refCapacity: number): void {
+    const row = 2 * this.dimension;
+    this.refs = Math.ceil(count / 4) * 4 * row;
+    this.stage = this.refs + (refCapacity + 1) * row;
+    this.out = this.stage + Math.max(count, refCapacity) * this.dimension;
+    const need = this.out + 4 * count * refCapacity;
+    const have = this.exports.memory.buffer.byteLength;
+    if (need > have) this.exports.memory.grow(Math.ceil((need - have) / 65536));
+    this.count = count;
+    this.refCapacity = refCapacity;
+  }
+
+  async setQueries(queries: Uint8Array, count: number): Promise<void> {
+    this.layout(count, Math.max(this.refCapacity, 1024));
+    const bytes = count * this.dimension;
+    new Uint8Array(this.exports.memory.buffer, this.stage, bytes).set(queries.subarray(0, bytes));
+    this.exports.widen(this.stage, bytes, 0);
+  }
+
+  async dots(refs: Uint8Array, refCount: number): Promise<Int32Array> {
+    if (refCount > this.refCapacity) this.layout(this.count, refCount);
+    const bytes = refCount * this.dimension;
+    new Uint8Array(this.exports.memory.buffer, this.stage, bytes).set(refs.subarray(0, bytes));
+    this.exports.widen(this.stage, bytes, this.refs);
+    this.exports.dots(0, this.count, this.refs, refCount, this.dimension, this.out, WASM_QUERY_BLOCK);
+    return new Int32Array(this.exports.memory.buffer, this.out, refCount * this.count);
+  }
+
+  async dispose(): Promise<void> {}
+}
+
+/** Plain JavaScript: the last resort, where WebAssembly SIMD is unavailable too. */
 class JsEngine implements DotEngine {
   readonly name = 'js';
   readonly refBias = 0;
@@ -136,6 +206,7 @@ class JsEngine implements DotEngine {
 
 async function instantiate(name: EngineName, dimension: number): Promise<DotEngine> {
   if (name === 'js') return new JsEngine(dimension);
+  if (name === 'wasm') return new WasmEngine(dimension);
   return new OnnxEngine(name, await loadOrt(), dimension);
 }
 

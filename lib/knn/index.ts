@@ -3,7 +3,7 @@
  *
  * Distances are ||q||² + ||r||² − 2·q·r in integers: the dot products come
  * from an engine (onnxruntime's MatMulInteger where it proves exact, else
- * plain JavaScript), references are streamed in tiles, and query blocks are
+ * WebAssembly SIMD, else plain JavaScript), references are streamed in tiles, and query blocks are
  * spread over worker threads.
  */
 import os from 'node:os';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assembleHash } from '../../bench/build-wasm';
+import { assembleWat } from '../../bench/build-wasm';
 import { DuplicateIndex, HASH_WASM, HASH_WAT, type DuplicateMatch } from '../../lib/dupsearch';
 import { squaredL2 } from '../../lib/knn';
 import { randomBytes } from './knn/brute';
@@ -108,7 +108,7 @@ describe('DuplicateIndex', () => {
 
 describe('the WebAssembly hash', () => {
   it('is HASH_WAT assembled by wabt (run `npx tsx bench/build-wasm.ts` after editing it)', async () => {
-    expect(await assembleHash(HASH_WAT)).toBe(HASH_WASM);
+    expect(await assembleWat(HASH_WAT)).toBe(HASH_WASM);
   });
 
   it('reads candidates in place from inputBuffer', () => {

@@ -1,5 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeKnnWorkers, squaredL2, topKNeighbors, type EngineName } from '../../../lib/knn';
+import { assembleWat } from '../../../bench/build-wasm';
+import { DOT_WASM, DOT_WAT } from '../../../lib/knn/dot-wasm';
 import { createEngine, selfTest } from '../../../lib/knn/engines';
 import { runPython } from '../../helpers/python';
 import { bruteTopK, randomBytes } from './brute';
@@ -27,7 +29,7 @@ describe('squaredL2', () => {
 });
 
 describe('engines', () => {
-  it.each(['onnx-int8', 'onnx-uint8', 'js'] as EngineName[])('%s is exact on saturating values or refuses to load', async (name) => {
+  it.each(['onnx-int8', 'onnx-uint8', 'wasm', 'js'] as EngineName[])('%s is exact on saturating values or refuses to load', async (name) => {
     const engine = await createEngine(name, D).catch(() => undefined);
     if (engine) {
       expect(await selfTest(engine, D)).toBe(true);
@@ -38,7 +40,7 @@ describe('engines', () => {
   it('auto picks an engine that is exact here', async () => {
     const { queries, references } = dataset(5, 40, 3);
     const result = await topKNeighbors(queries, references, 3, { threads: 1 });
-    expect(['onnx-int8', 'onnx-uint8', 'js']).toContain(result.engine);
+    expect(['onnx-int8', 'onnx-uint8', 'wasm', 'js']).toContain(result.engine);
   });
 });
 
@@ -62,10 +64,12 @@ describe('topKNeighbors matches brute force', () => {
     expect(got.distances).toEqual(expected.distances);
   });
 
-  it.each(['js', 'onnx-uint8'] as EngineName[])('engine %s gives the same answer', async (engine) => {
-    const { queries, references } = dataset(20, 300, 99, 4, 3);
+  it.each(['js', 'wasm', 'onnx-uint8'] as EngineName[])('engine %s gives the same answer', async (engine) => {
+    // 21 queries and 301 references: neither a multiple of the wasm kernel's 4 × 2 register tile.
+    const { queries, references } = dataset(21, 301, 99, 4, 3);
     const expected = bruteTopK(queries, references, 6, D);
     const got = await topKNeighbors(queries, references, 6, { threads: 1, engine }).catch((e: Error) => e);
+    if (engine === 'wasm' || engine === 'js') expect(got).not.toBeInstanceOf(Error);
     if (got instanceof Error) return expect(got.message).toMatch(/not exact|no usable/);
     expect(got.indices).toEqual(expected.indices);
     expect(got.distances).toEqual(expected.distances);
@@ -105,6 +109,13 @@ describe('worker pool', () => {
     expect(after.distances[1]).toBe(0);
   });
 
+  it('runs the wasm engine on worker threads', async () => {
+    const got = await topKNeighbors(queries.subarray(0, 301 * D), references, 3, { threads: 2, engine: 'wasm' });
+    expect(got.engine).toBe('wasm');
+    expect(got.indices.subarray(0, 60 * 3)).toEqual(expected.indices);
+    expect(got.distances.subarray(0, 60 * 3)).toEqual(expected.distances);
+  });
+
   it('stops on abort with the signal reason', async () => {
     const controller = new AbortController();
     const run = topKNeighbors(queries, references, 3, { threads: 2, signal: controller.signal, onProgress: () => controller.abort() });
@@ -112,6 +123,12 @@ describe('worker pool', () => {
     // The pool stays usable.
     const after = await topKNeighbors(queries.subarray(0, 60 * D), references, 3, { threads: 2 });
     expect(after.indices).toEqual(expected.indices);
+  });
+});
+
+describe('the WebAssembly kernel', () => {
+  it('is DOT_WAT assembled by wabt (run `npx tsx bench/build-wasm.ts` after editing it)', async () => {
+    expect(await assembleWat(DOT_WAT)).toBe(DOT_WASM);
   });
 });
 
