@@ -83,6 +83,8 @@ async function benchKnn(s: Sizes) {
   let coldSeconds = 0;
   const timeEngine = async (engine: EngineName | 'auto', n: number, repeats: number) => {
     const q = queries.subarray(0, n * D);
+    // Warm-up: starts this engine's worker pool (64 queries still go to the pool) and the JIT.
+    await topKNeighbors(queries.subarray(0, Math.min(n, 64) * D), references, K, { engine });
     let best = Infinity;
     let result: Awaited<ReturnType<typeof topKNeighbors>> | undefined;
     for (let r = 0; r < repeats; r++) {
