@@ -77,7 +77,7 @@ export async function runQueryBlock(
     queryNorms[i] = s;
   }
   await engine.setQueries(block, count);
-  const top = new TopKBlock(count, k, queryNorms);
+  const top = new TopKBlock(count, k, queryNorms, Math.min(tile, m));
   const refTerm = new Int32Array(Math.min(tile, m));
   const bias2 = 2 * engine.refBias;
   for (let r0 = 0; r0 < m; r0 += tile) {

@@ -1,6 +1,7 @@
 /**
- * The WebAssembly SIMD dot-product kernel of the `wasm` engine: i16 rows,
- * i32x4.dot_i16x8_s (pmaddwd) over a 2-reference × 4-query register tile.
+ * WebAssembly SIMD kernels: the `wasm` engine's dot products (i16 rows,
+ * i32x4.dot_i16x8_s over a 2-reference × 4-query register tile) and the
+ * top-k prefilter every engine's output goes through.
  * `DOT_WASM` is `DOT_WAT` assembled by wabt; a test checks they agree, and
  * `npx tsx bench/build-wasm.ts` rewrites the base64 after an edit.
  */
@@ -96,8 +97,75 @@ export const DOT_WAT = `
             (br $refs)))
         (local.set $ib (local.get $ie))
         (br $blocks))))
+  ;; Top-k prefilter. For rows [$j, $nr) of $y (i32, row stride $nq), writes
+  ;; the pair (row, column) as two i32 to $out for every value with
+  ;; c[row] - 2*y < thr[column]; stops before a row that might overflow $cap
+  ;; pairs. $thr holds $nq rounded up to 4 entries, the padding INT32_MIN, and
+  ;; $y must be readable 12 bytes past its end. Stores the pair count at
+  ;; $countAt and returns the next row.
+  (func (export "filter") (param $y i32) (param $nr i32) (param $nq i32) (param $c i32) (param $thr i32) (param $out i32) (param $cap i32) (param $j i32) (param $countAt i32) (result i32)
+    (local $n i32) (local $i i32) (local $row i32) (local $bits i32) (local $at i32) (local $cv v128) (local $m v128)
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $j) (local.get $nr)))
+        (br_if $done (i32.gt_u (i32.add (local.get $n) (local.get $nq)) (local.get $cap)))
+        (local.set $cv (i32x4.splat (i32.load (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 2))))))
+        (local.set $row (i32.add (local.get $y) (i32.shl (i32.mul (local.get $j) (local.get $nq)) (i32.const 2))))
+        (local.set $i (i32.const 0))
+        (block $rowDone
+          (loop $cols
+            (br_if $rowDone (i32.ge_u (local.get $i) (local.get $nq)))
+            (local.set $m (i32x4.lt_s
+              (i32x4.sub (local.get $cv) (i32x4.shl (v128.load (i32.add (local.get $row) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 1)))
+              (v128.load (i32.add (local.get $thr) (i32.shl (local.get $i) (i32.const 2))))))
+            (if (v128.any_true (local.get $m))
+              (then
+                (local.set $bits (i32x4.bitmask (local.get $m)))
+                (local.set $at (local.get $i))
+                (loop $lanes
+                  (if (i32.and (local.get $bits) (i32.const 1))
+                    (then
+                      (i32.store (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 3))) (local.get $j))
+                      (i32.store offset=4 (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 3))) (local.get $at))
+                      (local.set $n (i32.add (local.get $n) (i32.const 1)))))
+                  (local.set $bits (i32.shr_u (local.get $bits) (i32.const 1)))
+                  (local.set $at (i32.add (local.get $at) (i32.const 1)))
+                  (br_if $lanes (local.get $bits)))))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $cols)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $rows)))
+    (i32.store (local.get $countAt) (local.get $n))
+    (local.get $j))
 )
 `;
 
 // prettier-ignore
-export const DOT_WASM = 'AGFzbQEAAAABHwRgA39/fwBgAXsBf2AGf39/f397AGAHf39/f39/fwADBQQAAQIDBQMBAAEHGQMGbWVtb3J5AgAFd2lkZW4AAARkb3RzAAMKlwYESAIBfwF7IAAgAWohAwJAA0AgACADTw0BIAD9AAQAIQQgAiAE/YkB/QsEACACIAT9igH9CwQQIABBEGohACACQSBqIQIMAAsLCxkAIAD9GwAgAP0bAWogAP0bAiAA/RsDamoLJQAgAyACSSAEIAFJcQRAIAAgAyABbCAEakECdGogBRABNgIACwuLBQIMfwt7IARBAXQhBwJAA0AgCCABTw0BIAEgCCAGaiABIAggBmpJGyEJQQAhCgJAA0AgCiADTw0BIAIgCiAHbGohDSANIAdqIQ4gCCELAkADQCALIAlPDQEgACALIAdsaiEPIA8gB2ohECAQIAdqIREgESAHaiES/QwAAAAAAAAAAAAAAAAAAAAAIRP9DAAAAAAAAAAAAAAAAAAAAAAhFP0MAAAAAAAAAAAAAAAAAAAAACEV/QwAAAAAAAAAAAAAAAAAAAAAIRb9DAAAAAAAAAAAAAAAAAAAAAAhF/0MAAAAAAAAAAAAAAAAAAAAACEY/QwAAAAAAAAAAAAAAAAAAAAAIRn9DAAAAAAAAAAAAAAAAAAAAAAhGkEAIQwDQCANIAxq/QAEACEbIA4gDGr9AAQAIRwgDyAMav0ABAAhHSATIBsgHf26Af2uASETIBcgHCAd/boB/a4BIRcgECAMav0ABAAhHSAUIBsgHf26Af2uASEUIBggHCAd/boB/a4BIRggESAMav0ABAAhHSAVIBsgHf26Af2uASEVIBkgHCAd/boB/a4BIRkgEiAMav0ABAAhHSAWIBsgHf26Af2uASEWIBogHCAd/boB/a4BIRogDEEQaiEMIAwgB0kNAAsgBSABIAMgCiALIBMQAiAFIAEgAyAKIAtBAWogFBACIAUgASADIAogC0ECaiAVEAIgBSABIAMgCiALQQNqIBYQAiAFIAEgAyAKQQFqIAsgFxACIAUgASADIApBAWogC0EBaiAYEAIgBSABIAMgCkEBaiALQQJqIBkQAiAFIAEgAyAKQQFqIAtBA2ogGhACIAtBBGohCwwACwsgCkECaiEKDAALCyAJIQgMAAsLCw==';
+export const DOT_WASM = 'AGFzbQEAAAABLAVgA39/fwBgAXsBf2AGf39/f397AGAHf39/f39/fwBgCX9/f39/f39/fwF/AwYFAAECAwQFAwEAAQciBAZtZW1vcnkCAAV3aWRlbgAABGRvdHMAAwZmaWx0ZXIABAr0BwVIAgF/AXsgACABaiEDAkADQCAAIANPDQEgAP0ABAAhBCACIAT9iQH9CwQAIAIgBP2KAf0LBBAgAEEQaiEAIAJBIGohAgwACwsLGQAgAP0bACAA/RsBaiAA/RsCIAD9GwNqagslACADIAJJIAQgAUlxBEAgACADIAFsIARqQQJ0aiAFEAE2AgALC4sFAgx/C3sgBEEBdCEHAkADQCAIIAFPDQEgASAIIAZqIAEgCCAGakkbIQlBACEKAkADQCAKIANPDQEgAiAKIAdsaiENIA0gB2ohDiAIIQsCQANAIAsgCU8NASAAIAsgB2xqIQ8gDyAHaiEQIBAgB2ohESARIAdqIRL9DAAAAAAAAAAAAAAAAAAAAAAhE/0MAAAAAAAAAAAAAAAAAAAAACEU/QwAAAAAAAAAAAAAAAAAAAAAIRX9DAAAAAAAAAAAAAAAAAAAAAAhFv0MAAAAAAAAAAAAAAAAAAAAACEX/QwAAAAAAAAAAAAAAAAAAAAAIRj9DAAAAAAAAAAAAAAAAAAAAAAhGf0MAAAAAAAAAAAAAAAAAAAAACEaQQAhDANAIA0gDGr9AAQAIRsgDiAMav0ABAAhHCAPIAxq/QAEACEdIBMgGyAd/boB/a4BIRMgFyAcIB39ugH9rgEhFyAQIAxq/QAEACEdIBQgGyAd/boB/a4BIRQgGCAcIB39ugH9rgEhGCARIAxq/QAEACEdIBUgGyAd/boB/a4BIRUgGSAcIB39ugH9rgEhGSASIAxq/QAEACEdIBYgGyAd/boB/a4BIRYgGiAcIB39ugH9rgEhGiAMQRBqIQwgDCAHSQ0ACyAFIAEgAyAKIAsgExACIAUgASADIAogC0EBaiAUEAIgBSABIAMgCiALQQJqIBUQAiAFIAEgAyAKIAtBA2ogFhACIAUgASADIApBAWogCyAXEAIgBSABIAMgCkEBaiALQQFqIBgQAiAFIAEgAyAKQQFqIAtBAmogGRACIAUgASADIApBAWogC0EDaiAaEAIgC0EEaiELDAALCyAKQQJqIQoMAAsLIAkhCAwACwsL2wECBX8CewJAA0AgByABTw0BIAkgAmogBksNASADIAdBAnRqKAIA/REhDiAAIAcgAmxBAnRqIQtBACEKAkADQCAKIAJPDQEgDiALIApBAnRq/QAEAEEB/asB/bEBIAQgCkECdGr9AAQA/TkhDyAP/VMEQCAP/aQBIQwgCiENA0AgDEEBcQRAIAUgCUEDdGogBzYCACAFIAlBA3RqIA02AgQgCUEBaiEJCyAMQQF2IQwgDUEBaiENIAwNAAsLIApBBGohCgwACwsgB0EBaiEHDAALCyAIIAk2AgAgBws=';
+
+// The project's lib settings (ES2022, no DOM) leave out WebAssembly's types: the little used here.
+interface Wasm {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: unknown };
+}
+const wasm = (globalThis as unknown as { WebAssembly: Wasm }).WebAssembly;
+let dotModule: object | undefined;
+
+export interface DotExports {
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  widen(src: number, bytes: number, dst: number): void;
+  dots(q: number, nq: number, r: number, nr: number, d: number, out: number, qblock: number): void;
+  filter(y: number, nr: number, nq: number, c: number, thr: number, out: number, cap: number, j: number, countAt: number): number;
+}
+
+/** A new instance (with its own memory) of the kernels; the module is compiled once per thread. */
+export function instantiateDot(): DotExports {
+  dotModule ??= new wasm.Module(Buffer.from(DOT_WASM, 'base64'));
+  return new wasm.Instance(dotModule).exports as DotExports;
+}
+
+/** Grows `memory` to at least `bytes`. */
+export function reserve(memory: DotExports['memory'], bytes: number): void {
+  const have = memory.buffer.byteLength;
+  if (bytes > have) memory.grow(Math.ceil((bytes - have) / 65536));
+}

@@ -5,7 +5,7 @@
  * before an engine is used, because onnxruntime's int8 path is only exact on
  * CPUs whose instructions do not saturate 16-bit intermediates (VNNI, AMX).
  */
-import { DOT_WASM } from './dot-wasm';
+import { instantiateDot, reserve, type DotExports } from './dot-wasm';
 import { matMulIntegerModel } from './onnx-model';
 
 export type EngineName = 'onnx-int8' | 'onnx-uint8' | 'wasm' | 'js';
@@ -93,20 +93,6 @@ class OnnxEngine implements DotEngine {
   }
 }
 
-// The project's lib settings (ES2022, no DOM) leave out WebAssembly's types: the little used here.
-interface Wasm {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: unknown };
-}
-const wasm = (globalThis as unknown as { WebAssembly: Wasm }).WebAssembly;
-let dotModule: object | undefined;
-
-interface DotExports {
-  memory: { buffer: ArrayBuffer; grow(pages: number): number };
-  widen(src: number, bytes: number, dst: number): void;
-  dots(q: number, nq: number, r: number, nr: number, d: number, out: number, qblock: number): void;
-}
-
 /** Queries per pass of the WebAssembly kernel over a reference pair: 64 × 6 KB stays in L2. */
 const WASM_QUERY_BLOCK = 64;
 
@@ -127,8 +113,7 @@ class WasmEngine implements DotEngine {
 
   constructor(private readonly dimension: number) {
     if (dimension % 16 !== 0) throw new Error(`needs a dimension that is a multiple of 16, got ${dimension}`);
-    dotModule ??= new wasm.Module(Buffer.from(DOT_WASM, 'base64'));
-    this.exports = new wasm.Instance(dotModule).exports as DotExports;
+    this.exports = instantiateDot();
   }
 
   private layout(count: number, refCapacity: number): void {
@@ -136,9 +121,7 @@ class WasmEngine implements DotEngine {
     this.refs = Math.ceil(count / 4) * 4 * row;
     this.stage = this.refs + (refCapacity + 1) * row;
     this.out = this.stage + Math.max(count, refCapacity) * this.dimension;
-    const need = this.out + 4 * count * refCapacity;
-    const have = this.exports.memory.buffer.byteLength;
-    if (need > have) this.exports.memory.grow(Math.ceil((need - have) / 65536));
+    reserve(this.exports.memory, this.out + 4 * count * refCapacity);
     this.count = count;
     this.refCapacity = refCapacity;
   }
