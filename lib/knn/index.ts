@@ -234,7 +234,8 @@ class KnnPool {
     const key = `${size}:${preference}:${dimension}`;
     const current = KnnPool.current;
     if (current?.key === key) return current.pool;
-    if (current) void current.pool.then((p) => p.close(), () => {});
+    // The old pool finishes the jobs it has queued, then stops.
+    if (current) void current.pool.then((p) => p.exclusive(() => p.close()), () => {}).catch(() => {});
     const pool = KnnPool.start(size, preference, dimension);
     KnnPool.current = { key, pool };
     pool.catch(() => {

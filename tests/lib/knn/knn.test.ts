@@ -166,3 +166,17 @@ print(' '.join(str(int(x)) for x in np.take_along_axis(d, i, 1).ravel()))`,
     expect([...got.distances].join(' ')).toBe(out[1]);
   });
 });
+
+describe('concurrent calls', () => {
+  it('lets a job finish when another call needs a differently configured pool', async () => {
+    const { queries, references } = dataset(400, 1500, 8, 256, 0);
+    const expected = bruteTopK(queries.subarray(0, 20 * D), references, 2, D);
+    const [a, b] = await Promise.all([
+      topKNeighbors(queries, references, 2, { threads: 2, engine: 'wasm' }),
+      topKNeighbors(queries, references, 2, { threads: 2 }),
+    ]);
+    expect(a.indices.subarray(0, 40)).toEqual(expected.indices);
+    expect(b.indices).toEqual(a.indices);
+    expect(b.distances).toEqual(a.distances);
+  });
+});
