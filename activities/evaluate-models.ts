@@ -1,13 +1,21 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { nearestClassMean, nearestNeighbour, pool8 } from '../lib/baselines';
+import { InputError } from '../lib/errors';
 import { evaluatePredictions } from '../lib/evaluation';
 import { writeNpy } from '../lib/formats/npy';
 import { ArtifactStore, type StageOutput } from '../lib/store';
 import { loadImages, loadInts, type ActivityDeps, type ExtractSummary } from './common';
 import { runStage } from './context';
+import { publishFiles } from './export-release';
 
 const VERSION = 1;
+
+export interface EvaluationSummary {
+  models: number;
+  table?: Array<{ model: string; originalAccuracy: number; newAccuracy: number }>;
+  skipped?: string;
+}
 
 /**
  * Stage 10: accuracy of models on CIFAR-10 test against the new release.
@@ -21,22 +29,28 @@ export function evaluateModels({ store }: ActivityDeps) {
     extract: StageOutput<ExtractSummary>;
     predictionsDir?: string;
     originalLabels?: string;
+    /** The report is also copied to `<outDir>/evaluation/<release>/`. */
+    outDir: string;
   }) {
     return runStage(async () => {
-      const { release, exported, extract, predictionsDir, originalLabels } = input;
+      const { release, exported, extract, predictionsDir, originalLabels, outDir } = input;
       const key = ArtifactStore.key('evaluateModels', VERSION, { release, exported: exported.key, extract: extract.key, predictionsDir, originalLabels });
-      return store.stage('evaluateModels', key, async (dir) => {
+      const evaluated = await store.stage<EvaluationSummary>('evaluateModels', key, async (dir) => {
         const releaseLabels = store.resolve(exported.files[`cifar10.1_${release}_labels.npy`]);
         let predictions = predictionsDir;
         let testLabels = originalLabels;
+        if (!predictions && !extract.summary.tinyDir) {
+          return { files: [], summary: { models: 0, skipped: 'no predictions given, and no pixels to train the baselines on' } };
+        }
         if (!predictions) {
           predictions = path.join(dir, 'predictions');
           testLabels = path.join(dir, 'cifar10_test_labels.npy');
           await baselinePredictions(store, extract, exported, release, predictions, testLabels);
         }
+        if (!testLabels) throw new InputError('evaluating predictions needs the CIFAR-10 test labels (--original-labels)', 'originalLabels');
         const result = await evaluatePredictions({
           predictionsDir: predictions,
-          originalLabels: testLabels!,
+          originalLabels: testLabels,
           releaseLabels: { [release]: releaseLabels },
           outDir: path.join(dir, 'report'),
         });
@@ -48,6 +62,10 @@ export function evaluateModels({ store }: ActivityDeps) {
           summary: { models: rows.length, table: rows.map((r) => ({ model: r.model, originalAccuracy: r.originalAccuracy, newAccuracy: r.newAccuracy })) },
         };
       });
+      if (Object.keys(evaluated.files).length) {
+        await publishFiles(store, evaluated.files, path.join(outDir, 'evaluation', release), (name) => path.basename(name));
+      }
+      return evaluated;
     });
   };
 }

@@ -1,11 +1,11 @@
-import { copyFile, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { writeFileAtomic } from '../lib/formats/files';
 import { writeNpy } from '../lib/formats/npy';
 import { TinyImages } from '../lib/formats/tinyimages';
 import { sha256File } from '../lib/hash';
-import { ArtifactStore, type StageOutput } from '../lib/store';
+import { ArtifactStore, type ArtifactRef, type StageOutput } from '../lib/store';
 import { pythonJson, type ActivityDeps, type ExtractSummary } from './common';
 import { runStage } from './context';
 import type { Sample } from './sample-release';
@@ -48,6 +48,11 @@ export function exportRelease({ store }: ActivityDeps) {
         await writeNpy(path.join(dir, files[0]), { dtype: 'int32', shape: [labels.length], data: Int32Array.from(labels) });
         await writeFileAtomic(path.join(dir, files[1]), Buffer.from(pythonJson(tiIndices)));
         await copyFile(store.resolve(sample.files['ti_indices_per_keyword.json']), path.join(dir, files[2]));
+        // A release verified rather than sampled (the published v4) carries its verification report.
+        if (sample.files['verification.json']) {
+          await copyFile(store.resolve(sample.files['verification.json']), path.join(dir, 'verification.json'));
+          files.push('verification.json');
+        }
         // Without TinyImages (a build from the published files) there are no pixels to export.
         if (extract.summary.tinyDir) {
           const tiny = await TinyImages.open(extract.summary.tinyDir);
@@ -58,8 +63,8 @@ export function exportRelease({ store }: ActivityDeps) {
             await tiny.close();
           }
           files.push(`${prefix}_data.npy`, `${prefix}_contact_sheet.png`);
-          await writeNpy(path.join(dir, files[3]), { dtype: 'uint8', shape: [tiIndices.length, 32, 32, 3], data: images });
-          await writeFileAtomic(path.join(dir, files[4]), await contactSheet(images, tiIndices.length, columns));
+          await writeNpy(path.join(dir, `${prefix}_data.npy`), { dtype: 'uint8', shape: [tiIndices.length, 32, 32, 3], data: images });
+          await writeFileAtomic(path.join(dir, `${prefix}_contact_sheet.png`), await contactSheet(images, tiIndices.length, columns));
         }
         const manifest = {
           release,
@@ -69,21 +74,24 @@ export function exportRelease({ store }: ActivityDeps) {
         await writeFileAtomic(path.join(dir, 'manifest.json'), Buffer.from(JSON.stringify(manifest, null, 2) + '\n'));
         return { files: [...files, 'manifest.json'], summary: { images: tiIndices.length } };
       });
-      const releaseDir = await publish(store, exported, path.join(input.outDir, 'releases', release));
+      const releaseDir = await publishFiles(store, exported.files, path.join(input.outDir, 'releases', release));
       return { ...exported, summary: { ...exported.summary, releaseDir } };
     });
   };
 }
 
-/** Copies a stage's files into `target`, replacing it whole (unless it already holds exactly them). */
-async function publish(store: ArtifactStore, out: StageOutput, target: string): Promise<string> {
-  const current = await readFile(path.join(target, 'manifest.json')).catch(() => null);
-  const wanted = await readFile(store.resolve(out.files['manifest.json']));
-  if (current && current.equals(wanted)) return target;
+/**
+ * Copies stored files into `target` (names relative to it), replacing the
+ * folder whole, unless it already holds exactly these files.
+ */
+export async function publishFiles(store: ArtifactStore, files: Record<string, ArtifactRef>, target: string, rename_ = (name: string) => name): Promise<string> {
+  const unchanged = await Promise.all(Object.entries(files).map(async ([name, ref]) =>
+    (await sha256File(path.join(target, rename_(name))).catch(() => null)) === ref.sha256));
+  if (unchanged.every(Boolean) && (await readdir(target).catch(() => [])).length === unchanged.length) return target;
   const tmp = `${target}.tmp-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
-  for (const [name, ref] of Object.entries(out.files)) await copyFile(store.resolve(ref), path.join(tmp, name));
+  for (const [name, ref] of Object.entries(files)) await copyFile(store.resolve(ref), path.join(tmp, rename_(name)));
   const old = `${target}.old-${process.pid}`;
   await rename(target, old).catch(() => undefined);
   await rename(tmp, target);

@@ -1,6 +1,7 @@
 import { Client, WorkflowIdConflictPolicy } from '@temporalio/client';
 import { defaultPayloadConverter, SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import cliProgress from 'cli-progress';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadReleaseConfig, type ReleaseConfig } from '../configs';
 import { progress as progressQuery } from '../workflows/messages';
@@ -45,6 +46,15 @@ export async function runBuild(opts: BuildOptions): Promise<{ result: BuildResul
   const local = opts.worker === false ? null : await createWorker({ address: target.address, namespace: target.namespace, artifactsDir: outDir, taskQueue });
   const running = local?.worker.run();
   try {
+    // The published folder carries the models' predictions and the CIFAR-10 test labels: evaluate them unless told otherwise.
+    if (opts.source?.kind === 'published') {
+      const dir = opts.source.dir;
+      opts = {
+        ...opts,
+        predictionsDir: opts.predictionsDir ?? (existsSync(path.join(dir, 'model_predictions')) ? path.join(dir, 'model_predictions') : undefined),
+        originalLabels: opts.originalLabels ?? (existsSync(path.join(dir, 'cifar10', 'test_labels.npy')) ? path.join(dir, 'cifar10', 'test_labels.npy') : undefined),
+      };
+    }
     const input: BuildInput = {
       config: toBuildConfig(config),
       source: opts.source ?? { kind: 'demo', seed: DEMO_SEED },
@@ -65,7 +75,9 @@ export async function runBuild(opts: BuildOptions): Promise<{ result: BuildResul
     if (!opts.quiet) console.log(`build ${config.release}: workflow ${workflowId}${url ? `\n  ${url}` : ''}`);
     const stopProgress = opts.quiet ? () => undefined : showProgress(client, workflowId);
     try {
-      const result = await handle.result();
+      const result = await handle.result().catch((err) => {
+        throw new Error(`build ${config.release} failed: ${rootCause(err)}`);
+      });
       return { result, workflowId, url, target };
     } finally {
       await stopProgress();
@@ -145,4 +157,11 @@ export function summarize(done: Array<{ stage: string; cached: boolean }>): stri
     } else lines.push({ stage: d.stage, count: 1, cached: d.cached ? 1 : 0 });
   }
   return lines.map((l) => `  ${l.stage}${l.count > 1 ? ` x${l.count}` : ''}: ${l.cached === l.count ? 'cached' : l.cached ? `${l.count - l.cached} computed, ${l.cached} cached` : 'computed'}`);
+}
+
+/** The innermost message of a failure chain (workflow → activity → the error that named the file). */
+function rootCause(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown } | undefined;
+  while (e && (e.cause as { message?: string } | undefined)?.message) e = e.cause as typeof e;
+  return e?.message ?? String(err);
 }

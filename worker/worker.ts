@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import os from 'node:os';
 import path from 'node:path';
 import { createActivities } from '../activities';
@@ -11,7 +11,21 @@ import { TASK_QUEUE } from '../workflows/build';
  * the artifact store in `artifactsDir`. Several workers (on several machines
  * sharing the folder) split the shards between them.
  */
+let runtimeInstalled = false;
+
+/** The SDK logs at WARN and above: the bundler's and pollers' INFO lines drown the build's output. */
+function installRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger((process.env.CIFAR101_LOG_LEVEL as 'INFO' | undefined) ?? 'WARN') });
+  } catch {
+    /* already installed by the host process (tests) */
+  }
+}
+
 export async function createWorker(opts: { address: string; namespace: string; artifactsDir: string; taskQueue?: string; identity?: string; concurrency?: number }) {
+  installRuntime();
   const store = new ArtifactStore(path.resolve(opts.artifactsDir));
   await store.removeStaleTemps();
   const connection = await NativeConnection.connect({ address: opts.address });
@@ -23,7 +37,7 @@ export async function createWorker(opts: { address: string; namespace: string; a
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
     workflowsPath: require.resolve('../workflows'),
     activities: createActivities({ store, client }),
-    identity: opts.identity,
+    ...(opts.identity ? { identity: opts.identity } : {}),
     // The heavy stages use every core themselves; more at once only thrash.
     maxConcurrentActivityTaskExecutions: opts.concurrency ?? Math.max(2, os.availableParallelism()),
     shutdownGraceTime: '2 seconds',

@@ -259,7 +259,7 @@ export async function buildRelease(input: BuildInput): Promise<BuildResult> {
 
   enter('evaluateModels');
   done(await stage('evaluateModels', `evaluate models on ${config.release}`)({
-    release: config.release, exported, extract, predictionsDir: input.predictionsDir, originalLabels: input.originalLabels,
+    release: config.release, exported, extract, predictionsDir: input.predictionsDir, originalLabels: input.originalLabels, outDir: input.outDir,
   }));
 
   enter('done');

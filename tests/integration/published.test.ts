@@ -1,0 +1,61 @@
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { runBuild } from '../../worker/build';
+import { releaseHashes, ROOT, tempDir, uniqueQueue, useTestServer } from '../helpers/build';
+
+const PUBLISHED = path.resolve(ROOT, '..', 'shared', 'cifar10.1');
+
+describe('build from the published CIFAR-10.1 files', () => {
+  beforeAll(() => {
+    useTestServer();
+  });
+
+  test('v6 from the published files: the published labels byte for byte, 200 per class, twice the same', async () => {
+    const runs = [];
+    for (const name of ['a', 'b']) {
+      const outDir = await tempDir(`published-${name}`);
+      const { result } = await runBuild({ config: path.join(ROOT, 'configs', 'v6.yaml'), source: { kind: 'published', dir: PUBLISHED }, outDir, quiet: true, taskQueue: uniqueQueue('pub') });
+      expect(result.perClass).toEqual(Array(10).fill(200));
+      const labels = await readFile(path.join(result.releaseDir, 'cifar10.1_v6_labels.npy'));
+      expect(labels.equals(await readFile(path.join(PUBLISHED, 'datasets', 'cifar10.1_v6_labels.npy')))).toBe(true);
+      const indices: number[] = JSON.parse(await readFile(path.join(result.releaseDir, 'cifar10.1_v6_ti_indices.json'), 'utf8'));
+      expect(new Set(indices).size).toBe(2000);
+      const blacklist = new Set<number>(JSON.parse(await readFile(path.join(PUBLISHED, 'other_data', 'blacklist_v6.json'), 'utf8')));
+      expect(indices.filter((i) => blacklist.has(i))).toEqual([]);
+      runs.push(await releaseHashes(result.releaseDir));
+      // The evaluation ran as the last stage, on the published predictions.
+      const accuracy = JSON.parse(await readFile(path.join(outDir, 'evaluation', 'v6', 'accuracy.json'), 'utf8'));
+      expect(accuracy.v6).toHaveLength(30);
+    }
+    expect(runs[0]).toEqual(runs[1]);
+  }, 300_000);
+
+  test('v4 from the published files is verified, not redrawn, and the report says what matched', async () => {
+    const outDir = await tempDir('published-v4');
+    const { result } = await runBuild({ config: path.join(ROOT, 'configs', 'v4.yaml'), source: { kind: 'published', dir: PUBLISHED }, outDir, quiet: true, taskQueue: uniqueQueue('pub4') });
+    expect(result.images).toBe(2021);
+    const report = JSON.parse(await readFile(path.join(result.releaseDir, 'verification.json'), 'utf8'));
+    expect(report.checks.size.ok).toBe(true);
+    expect(report.checks.blacklist.ok).toBe(true);
+    expect(report.checks.confirmedPool.ok).toBe(true);
+    // The published counts depart from the ceil(count/30) rule for a few keywords; each is listed with a reason.
+    expect(report.countDifferences.length).toBe(report.checks.countRule.differ);
+    for (const d of report.countDifferences) expect(d.why.length).toBeGreaterThan(0);
+    expect(report.checks.classHistogram.perClass.reduce((a: number, b: number) => a + b, 0)).toBe(2021);
+    const labels = await readFile(path.join(result.releaseDir, 'cifar10.1_v4_labels.npy'));
+    expect(labels.equals(await readFile(path.join(PUBLISHED, 'datasets', 'cifar10.1_v4_labels.npy')))).toBe(true);
+  }, 300_000);
+
+  test('a missing or malformed published file is named in the error', async () => {
+    const dir = await tempDir('published-bad');
+    await cp(PUBLISHED, dir, { recursive: true });
+    await rm(path.join(dir, 'other_data', 'blacklist_v6.json'));
+    const outDir = await tempDir('published-bad-out');
+    await expect(runBuild({ config: path.join(ROOT, 'configs', 'v6.yaml'), source: { kind: 'published', dir }, outDir, quiet: true, taskQueue: uniqueQueue('bad') }))
+      .rejects.toThrow(/blacklist_v6\.json/);
+    await writeFile(path.join(dir, 'other_data', 'blacklist_v6.json'), '{"not": "a list"}');
+    await expect(runBuild({ config: path.join(ROOT, 'configs', 'v6.yaml'), source: { kind: 'published', dir }, outDir, quiet: true, taskQueue: uniqueQueue('bad2') }))
+      .rejects.toThrow(/blacklist_v6\.json: expected a JSON array/);
+  }, 300_000);
+});
