@@ -35,7 +35,7 @@ export async function createWorker(opts: { address: string; namespace: string; a
     connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
-    workflowsPath: require.resolve('../workflows'),
+    workflowsPath: path.join(__dirname, '..', 'workflows', 'index.ts'),
     activities: createActivities({ store, client }),
     ...(opts.identity ? { identity: opts.identity } : {}),
     // The heavy stages use every core themselves; more at once only thrash.
