@@ -26,7 +26,10 @@ export function computeDistances({ store }: ActivityDeps) {
   }) {
     const { extract, subsets, start, end, k } = input;
     return runStage(async (heartbeat) => {
-      const key = ArtifactStore.key('computeDistances', VERSION, { extract: extract.key, subsets: subsets.key, start, end, k });
+      // Keyed by the images themselves, not the upstream stages: v4 and v6 share their candidates when their keyword lists do.
+      const key = ArtifactStore.key('computeDistances', VERSION, {
+        cifar: extract.files['cifar10_images.npy'].sha256, candidates: subsets.files['candidate_images.npy'].sha256, start, end, k,
+      });
       return store.stage('computeDistances', key, async (dir) => {
         const scratch = await store.scratch('computeDistances', key);
         const candidates = await loadImages(store, subsets, 'candidate_images.npy');

@@ -1,6 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
 import path from 'node:path';
-import { LocalServer } from './temporal-server';
+import { LocalServer, PortInUseError, waitForPort } from './temporal-server';
+
+const LOCAL_PORT = 7233;
 
 export interface Target {
   address: string;
@@ -22,7 +24,17 @@ export async function resolveTarget(artifactsDir: string, opts: { start: boolean
     return { address: process.env.TEMPORAL_ADDRESS, namespace, uiUrl: process.env.TEMPORAL_UI_URL ?? null, searchAttributes: false };
   }
   const local = new LocalServer(path.resolve(artifactsDir));
-  const server = opts.start ? await local.start() : await local.status();
+  // Another local server (of another artifacts folder, or the user's own) may hold the port: then use it.
+  const other = { address: `127.0.0.1:${LOCAL_PORT}`, namespace, uiUrl: `http://127.0.0.1:${LOCAL_PORT + 1000}`, searchAttributes: false };
+  let server;
+  try {
+    server = opts.start ? await local.start(LOCAL_PORT, LOCAL_PORT + 1000) : await local.status();
+  } catch (err) {
+    if (!(err instanceof PortInUseError)) throw err;
+    console.error(`note: a server already listens on ${other.address}; using it (its state is not in ${artifactsDir})`);
+    return other;
+  }
+  if (!server && (await waitForPort('127.0.0.1', LOCAL_PORT, 0))) return other;
   if (!server) throw new Error(`no local Temporal server runs for ${artifactsDir}: start one with \`cifar101 server start\` or set TEMPORAL_ADDRESS`);
   return { address: server.address, namespace, uiUrl: server.uiUrl, searchAttributes: true };
 }

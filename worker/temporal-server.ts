@@ -70,6 +70,7 @@ export async function startDevServer(opts: {
     '--log-level', 'warn',
     ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
   ];
+  if (await waitForPort('127.0.0.1', port, 0)) throw new PortInUseError(port);
   const log = openSync(opts.logFile, 'a');
   const child = spawn(temporalCli(), args, { detached: opts.detached ?? true, stdio: ['ignore', log, log] });
   closeSync(log);
@@ -83,6 +84,12 @@ export async function startDevServer(opts: {
     throw new Error(`Temporal dev server did not start on ${address} (log ${opts.logFile}):\n${tail}`);
   }
   return { pid: child.pid!, address, uiUrl: `http://127.0.0.1:${uiPort}`, dbFile: opts.dbFile, logFile: opts.logFile };
+}
+
+export class PortInUseError extends Error {
+  constructor(readonly port: number) {
+    super(`port ${port} is already in use`);
+  }
 }
 
 /** Stops a dev server and waits for it to exit. */
@@ -116,9 +123,9 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-async function waitForPort(host: string, port: number, timeoutMs: number): Promise<boolean> {
+export async function waitForPort(host: string, port: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  do {
     const open = await new Promise<boolean>((resolve) => {
       const socket = net.connect(port, host);
       socket.once('connect', () => {
@@ -128,8 +135,8 @@ async function waitForPort(host: string, port: number, timeoutMs: number): Promi
       socket.once('error', () => resolve(false));
     });
     if (open) return true;
-    await sleep(200);
-  }
+    if (Date.now() < deadline) await sleep(200);
+  } while (Date.now() < deadline);
   return false;
 }
 
