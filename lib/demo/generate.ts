@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import seedrandom from 'seedrandom';
-import { check, InputError } from '../errors';
+import { check } from '../errors';
 import { writeCifar10 } from '../formats/cifar10';
 import { writeFileAtomic } from '../formats/files';
 import { IMAGE_BYTES, writeTinyImages } from '../formats/tinyimages';
@@ -80,6 +80,11 @@ interface Planted {
  */
 export async function generateDemoCorpus(outDir: string, opts: { seed?: number } = {}): Promise<DemoCorpusInfo> {
   const seed = opts.seed ?? DEMO_DESIGN.defaultSeed;
+  const present = await readdir(outDir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [];
+    throw err;
+  });
+  check(present.length === 0, outDir, 'already exists and is not empty; remove it or pick another folder');
   const { items, train, test, truth } = buildCorpus(seed);
   await mkdir(path.dirname(outDir), { recursive: true });
   const tmp = `${outDir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -94,8 +99,6 @@ export async function generateDemoCorpus(outDir: string, opts: { seed?: number }
     await rename(tmp, outDir);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new InputError('already exists and is not empty; remove it or pick another folder', outDir);
     throw err;
   }
   return corpusInfo(outDir, truth.counts);

@@ -242,7 +242,14 @@ export function render(look: Look, rng: Rng): Uint8Array {
     }
   }
 
+  // Mild noise in -7.5..7.5 from a xorshift seeded by `rng`: a seedrandom call per byte would dominate the corpus build.
+  let state = Math.floor(rng() * 0xffffffff) | 1;
   const out = new Uint8ClampedArray(3072); // clamps to 0..255 and rounds
-  for (let i = 0; i < 3072; i++) out[i] = canvas[i] + rng.jitter(8);
+  for (let i = 0; i < 3072; i++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    out[i] = canvas[i] + (state & 15) - 7.5;
+  }
   return new Uint8Array(out.buffer);
 }
