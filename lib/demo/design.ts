@@ -20,9 +20,9 @@ export const DEMO_DESIGN = {
   },
   /** CIFAR-10 images per keyword, in keyword order: 600 per class. */
   keywordWeights: [200, 140, 100, 80, 50, 30],
+  /** Each class's 600 CIFAR-10 images, shuffled, split into train and test (then shuffled across classes). */
   trainPerClass: 500,
   testPerClass: 100,
-  trainBatches: 5,
   /** The release size per class the candidate supply is sized for (v6). */
   releasePerClass: 200,
   /** Good candidates per keyword: ceil(goodFactor × quota) + goodExtra, quota = ceil(releasePerClass × weight / 600). */
@@ -43,7 +43,10 @@ export const DEMO_DESIGN = {
     'cifar-near': { shift: [20, 24], band: [1100, 1400] },
     pair: { shift: [12, 24], band: [600, 1400] },
   },
-  /** Every image is at least this far (L2 over 3072 bytes) from every other image of its group, planted ones and exact copies aside. */
+  /**
+   * Every image is at least this far (L2 over 3072 bytes) from every other image filed under its class's
+   * keywords or looking like its class (filler: under the filler keywords), planted ones and exact copies aside.
+   */
   minDistance: 3000,
   /** Keywords of no class, so TinyImages holds more than the classes' keywords. */
   fillerKeywords: ['sunset', 'mountain', 'text', 'forest', 'beach', 'snow', 'skyline', 'flower'],

@@ -191,8 +191,9 @@ function buildCorpus(seed: number) {
       add(keywords[cls][position + 1 + Math.floor(rng() * (last - position))], 'duplicate', c, item.image);
     }
     const shuffled = shuffle(rng, cifar.map(({ item }) => ({ item, label: c })));
-    train.push(...shuffled.slice(0, DEMO_DESIGN.trainPerClass));
-    test.push(...shuffled.slice(DEMO_DESIGN.trainPerClass));
+    const { trainPerClass, testPerClass } = DEMO_DESIGN;
+    train.push(...shuffled.slice(0, trainPerClass));
+    test.push(...shuffled.slice(trainPerClass, trainPerClass + testPerClass));
   });
 
   const fillers = new FarApartSet(DEMO_DESIGN.minDistance);
