@@ -1,7 +1,7 @@
 /** One stream of the duplicate-search benchmark: builds the index, then scans its range of the file on 'go'. */
 import { open } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
-import { DuplicateIndex } from '../lib/dupsearch';
+import { DuplicateIndex, searchFile } from '../lib/dupsearch';
 
 export interface DupWorkerData {
   file: string;
@@ -12,27 +12,28 @@ export interface DupWorkerData {
   chunkImages: number;
 }
 
-/** Streams images [from, to) of `file` through `index`; returns the matches found. */
+/**
+ * Images [from, to) of `file`: with an index, searched by searchFile (reads
+ * ahead into the index's memory); without, plain sequential reads of
+ * `chunkImages` images, the baseline.
+ */
 export async function scanFile(index: DuplicateIndex | undefined, file: string, from: number, to: number, chunkImages: number) {
+  if (index) return { bytes: (to - from) * 3072, matches: await searchFile(index, file, from, to, { chunkImages }) };
   const d = 3072;
   const handle = await open(file, 'r');
   const buffer = new Uint8Array(chunkImages * d);
-  const matches: Array<{ reference: number; candidate: number; squaredDistance: number }> = [];
   let bytes = 0;
   try {
     for (let at = from; at < to; at += chunkImages) {
       const count = Math.min(chunkImages, to - at);
-      // With an index, read straight into its memory (no copy before hashing).
-      const target = index ? index.inputBuffer(count) : buffer.subarray(0, count * d);
-      const { bytesRead } = await handle.read(target, 0, count * d, at * d);
+      const { bytesRead } = await handle.read(buffer, 0, count * d, at * d);
       if (bytesRead !== count * d) throw new Error(`${file}: short read at image ${at}`);
       bytes += bytesRead;
-      if (index) matches.push(...index.findMatches(target, at));
     }
   } finally {
     await handle.close();
   }
-  return { bytes, matches };
+  return { bytes, matches: [] };
 }
 
 if (parentPort) {

@@ -8,6 +8,7 @@
  * every hit is verified by its exact distance. For the default S = 1 the parts
  * are the two halves of the image.
  */
+import { open, type FileHandle } from 'node:fs/promises';
 import { check } from './errors';
 
 export interface DuplicateMatch {
@@ -124,14 +125,16 @@ interface HashExports {
   hashParts(src: number, count: number, wordsPerImage: number, parts: number, bounds: number, out: number): void;
 }
 
-/** Start of the image area in the hash module's memory; below it, the part bounds. */
+/** Start of the image areas in the hash module's memory; below it, the part bounds. */
 const INPUT = 4096;
 /** Key bytes reserved per image: 8 per part, for the most parts MAX_SQUARED allows. */
 const KEY_BYTES = 8 * (MAX_SQUARED + 1);
+/** Image areas: one to hash while the next chunk is read into the other. */
+const SLOTS = 2;
 
 /**
- * The hash module's memory: part bounds, then `capacity` images, then their
- * part hashes. Views are re-made after the memory grows.
+ * The hash module's memory: part bounds, then two areas of `capacity`
+ * images, then their part hashes. Views are re-made after the memory grows.
  */
 class HashMemory {
   private readonly exports: HashExports;
@@ -146,29 +149,41 @@ class HashMemory {
     return this.exports.memory.buffer;
   }
 
-  get keysOffset(): number {
-    return INPUT + this.capacity * this.dimension;
+  private get keysOffset(): number {
+    return INPUT + SLOTS * this.capacity * this.dimension;
   }
 
   reserve(images: number): void {
     if (images <= this.capacity) return;
     const capacity = Math.max(images, 2 * this.capacity);
-    const need = INPUT + capacity * (this.dimension + KEY_BYTES);
+    const need = INPUT + capacity * (SLOTS * this.dimension + KEY_BYTES);
     const have = this.exports.memory.buffer.byteLength;
     if (need > have) this.exports.memory.grow(Math.ceil((need - have) / 65536));
     this.capacity = capacity;
   }
 
-  input(images: number): Uint8Array {
-    this.reserve(images);
-    return new Uint8Array(this.buffer, INPUT, images * this.dimension);
+  slotOffset(slot: number): number {
+    return INPUT + slot * this.capacity * this.dimension;
   }
 
-  /** Hashes the first `count` images of the input area over `bounds` (word offsets); returns the keys. */
-  hash(count: number, bounds: Int32Array): Int32Array {
+  /** Image area `slot` (0 or 1), sized for `images`; growing the memory detaches earlier views. */
+  input(images: number, slot = 0): Uint8Array {
+    this.reserve(images);
+    return new Uint8Array(this.buffer, this.slotOffset(slot), images * this.dimension);
+  }
+
+  /** The slot `view` is the start of, or -1. */
+  slotOf(view: Uint8Array): number {
+    if (view.buffer !== this.buffer || view.length > this.capacity * this.dimension) return -1;
+    for (let slot = 0; slot < SLOTS; slot++) if (view.byteOffset === this.slotOffset(slot)) return slot;
+    return -1;
+  }
+
+  /** Hashes the first `count` images of area `slot` over `bounds` (word offsets); returns the keys. */
+  hash(count: number, slot: number, bounds: Int32Array): Int32Array {
     const parts = bounds.length - 1;
     new Int32Array(this.buffer, 0, bounds.length).set(bounds);
-    this.exports.hashParts(INPUT, count, this.dimension / 4, parts, 0, this.keysOffset);
+    this.exports.hashParts(this.slotOffset(slot), count, this.dimension / 4, parts, 0, this.keysOffset);
     return new Int32Array(this.buffer, this.keysOffset, 2 * parts * count);
   }
 }
@@ -247,11 +262,13 @@ export class DuplicateIndex {
     const bounds = partBounds(this.wordsPerImage, parts);
     const refBytes = new Uint8Array(this.words.buffer);
     const d = this.dimension;
+    // A memory of its own: the candidates' areas may hold images being searched.
+    const memory = new HashMemory(d);
     // Last chunk first, each backwards: chains list references in increasing order.
     for (let end = this.count; end > 0; end -= INDEX_CHUNK) {
       const start = Math.max(0, end - INDEX_CHUNK);
-      this.memory.input(end - start).set(refBytes.subarray(start * d, end * d));
-      const keys = this.memory.hash(end - start, bounds);
+      memory.input(end - start).set(refBytes.subarray(start * d, end * d));
+      const keys = memory.hash(end - start, 0, bounds);
       for (let r = end - 1; r >= start; r--) {
         const o = 2 * parts * (r - start);
         for (let p = 0; p < parts; p++) tables[p].add(keys[o + 2 * p], keys[o + 2 * p + 1], r);
@@ -262,12 +279,16 @@ export class DuplicateIndex {
   }
 
   /**
-   * Memory for `count` candidate images inside the index: read candidates
-   * straight into it and pass it to findMatches to skip one copy. Valid until
-   * the next call of inputBuffer or findMatches.
+   * Memory for `count` candidate images inside the index (two areas, `slot`
+   * 0 or 1, so one can be read into while the other is searched): read
+   * candidates straight into it and pass it to findMatches to skip a copy.
+   * A call with a larger count than before grows the memory and invalidates
+   * earlier buffers; findMatches with more images than the buffers hold does
+   * too.
    */
-  inputBuffer(count: number): Uint8Array {
-    return this.memory.input(count);
+  inputBuffer(count: number, slot = 0): Uint8Array {
+    check(slot === 0 || slot === 1, 'slot', `must be 0 or 1, got ${slot}`);
+    return this.memory.input(count, slot);
   }
 
   /**
@@ -285,9 +306,13 @@ export class DuplicateIndex {
     const tables = this.partTables(parts);
     // Hash and verify the images where the module can read them: in place when
     // they came from inputBuffer, else copied in.
-    if (!(images.buffer === this.memory.buffer && images.byteOffset === INPUT)) this.memory.input(count).set(images);
-    const keys = this.memory.hash(count, partBounds(this.wordsPerImage, parts));
-    const words = new Int32Array(this.memory.buffer, INPUT, count * this.wordsPerImage);
+    let slot = this.memory.slotOf(images);
+    if (slot < 0) {
+      slot = 0;
+      this.memory.input(count, slot).set(images);
+    }
+    const keys = this.memory.hash(count, slot, partBounds(this.wordsPerImage, parts));
+    const words = new Int32Array(this.memory.buffer, this.memory.slotOffset(slot), count * this.wordsPerImage);
     const wpi = this.wordsPerImage;
     for (let c = 0; c < count; c++) {
       const base = c * wpi;
@@ -337,4 +362,54 @@ export class DuplicateIndex {
     }
     return s;
   }
+}
+
+export interface SearchFileOptions {
+  /** Squared-distance threshold; default 1. */
+  maxSquared?: number;
+  /** Images per read; default 4,096 (12 MB). */
+  chunkImages?: number;
+  /** Called after each chunk with the images searched so far. */
+  onProgress?: (imagesDone: number) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Streams images [from, to) of a file of concatenated images (TinyImages'
+ * tiny_images.bin layout: no header, `dimension` bytes per image) through the
+ * index, reading the next chunk straight into the index's memory while the
+ * current one is searched. Candidates are numbered by their image index.
+ */
+export async function searchFile(index: DuplicateIndex, file: string | FileHandle, from: number, to: number, opts: SearchFileOptions = {}): Promise<DuplicateMatch[]> {
+  const d = index.dimension;
+  const chunk = opts.chunkImages ?? 4096;
+  const handle = typeof file === 'string' ? await open(file, 'r') : file;
+  const name = typeof file === 'string' ? file : 'file';
+  // Both areas sized first: the memory must not grow while a read into it is in flight.
+  index.inputBuffer(chunk, 0);
+  index.inputBuffer(chunk, 1);
+  const read = async (at: number, slot: number) => {
+    const count = Math.min(chunk, to - at);
+    const view = index.inputBuffer(count, slot);
+    const { bytesRead } = await handle.read(view, 0, view.length, at * d);
+    check(bytesRead === view.length, name, `ends before image ${at + Math.floor(bytesRead / d)}, expected ${to}`);
+    return view;
+  };
+  const matches: DuplicateMatch[] = [];
+  let pending: Promise<Uint8Array> | undefined;
+  try {
+    pending = from < to ? read(from, 0) : undefined;
+    for (let at = from, slot = 0; at < to; at += chunk, slot ^= 1) {
+      const view = await pending!;
+      pending = undefined;
+      opts.signal?.throwIfAborted();
+      if (at + chunk < to) pending = read(at + chunk, slot ^ 1);
+      for (const m of index.findMatches(view, at, opts.maxSquared ?? 1)) matches.push(m);
+      opts.onProgress?.(Math.min(to, at + chunk) - from);
+    }
+  } finally {
+    await pending?.catch(() => {});
+    if (typeof file === 'string') await handle.close();
+  }
+  return matches;
 }

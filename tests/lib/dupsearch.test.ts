@@ -1,6 +1,9 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assembleWat } from '../../bench/build-wasm';
-import { DuplicateIndex, HASH_WASM, HASH_WAT, type DuplicateMatch } from '../../lib/dupsearch';
+import { DuplicateIndex, HASH_WASM, HASH_WAT, searchFile, type DuplicateMatch } from '../../lib/dupsearch';
 import { squaredL2 } from '../../lib/knn';
 import { randomBytes } from './knn/brute';
 
@@ -111,7 +114,7 @@ describe('the WebAssembly hash', () => {
     expect(await assembleWat(HASH_WAT)).toBe(HASH_WASM);
   });
 
-  it('reads candidates in place from inputBuffer', () => {
+  it('reads candidates in place from inputBuffer, in either area', () => {
     const refs = randomBytes(50 * D, 9);
     const index = new DuplicateIndex(refs);
     const input = index.inputBuffer(3);
@@ -122,5 +125,35 @@ describe('the WebAssembly hash', () => {
       { reference: 7, candidate: 10, squaredDistance: 0 },
       { reference: 8, candidate: 11, squaredDistance: 1 },
     ]);
+    const other = index.inputBuffer(1, 1);
+    other.set(image(refs, 9));
+    // Searching with a new threshold builds new tables; neither area may be disturbed.
+    expect(index.findMatches(other, 0, 4)).toEqual([{ reference: 9, candidate: 0, squaredDistance: 0 }]);
+    expect(index.findMatches(input, 10, 4).map((m) => m.reference)).toEqual([7, 8]);
+  });
+});
+
+describe('searchFile', () => {
+  it('streams a TinyImages-format file in chunks, reading ahead, with the same matches as findMatches', async () => {
+    const index = new DuplicateIndex(references);
+    const list = planted();
+    const all = candidates(list, 40);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'dupsearch-'));
+    try {
+      const file = path.join(dir, 'tiny.bin');
+      // The candidates after 5 filler images, so image numbers are file positions.
+      await writeFile(file, Buffer.concat([randomBytes(5 * D, 3), all]));
+      const n = all.length / D;
+      for (const maxSquared of [1, 3]) {
+        const progress: number[] = [];
+        const got = await searchFile(index, file, 5, 5 + n, { chunkImages: 7, maxSquared, onProgress: (p) => progress.push(p) });
+        expect(got).toEqual(brute(references, all, 5, maxSquared));
+        expect(progress.at(-1)).toBe(n);
+      }
+      // A range that runs past the end of the file is an error naming the file.
+      await expect(searchFile(index, file, 5, 5 + n + 1, { chunkImages: 16 })).rejects.toThrow(/tiny\.bin/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
