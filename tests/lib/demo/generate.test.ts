@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import seedrandom from 'seedrandom';
 import sharp from 'sharp';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../../lib/errors';
 import { DEMO_DESIGN, keywordPlan } from '../../../lib/demo/design';
 import { type DemoCorpusInfo, ensureDemoCorpus, generateDemoCorpus, type GroundTruth } from '../../../lib/demo/generate';
@@ -56,6 +56,8 @@ describe('demo corpus', () => {
       .filter((group) => group.length > 1)
       .map(([a, b]) => (sources.has(a) ? [a, b] : [b, a]));
   });
+
+  afterAll(() => rm(root, { recursive: true, force: true }));
 
   it('is byte-identical for the same seed and leaves no temp folders', async () => {
     const again = await generateDemoCorpus(path.join(root, 'b'), { seed: SEED });
