@@ -21,6 +21,9 @@ export interface StageOutput<S = object> {
   summary: S;
 }
 
+/** The store's own record of an entry (a stage may write a file called manifest.json itself). */
+const ENTRY = '.entry.json';
+
 interface Manifest<S> {
   stage: string;
   key: string;
@@ -52,7 +55,7 @@ export class ArtifactStore {
     const dir = this.entryDir(stage, key);
     let manifest: Manifest<S>;
     try {
-      manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8'));
+      manifest = JSON.parse(await readFile(path.join(dir, ENTRY), 'utf8'));
     } catch {
       return null;
     }
@@ -77,6 +80,7 @@ export class ArtifactStore {
     key: string,
     produce: (dir: string) => Promise<{ files: string[]; summary: S }>,
   ): Promise<StageOutput<S>> {
+    if (!/^[A-Za-z0-9_-]+$/.test(stage)) throw new Error(`bad stage name "${stage}"`);
     const found = await this.lookup<S>(stage, key);
     if (found) return found;
     const final = this.entryDir(stage, key);
@@ -95,7 +99,7 @@ export class ArtifactStore {
         };
       }
       const manifest: Manifest<S> = { stage, key, files: refs, summary };
-      await writeFile(path.join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2));
+      await writeFile(path.join(tmp, ENTRY), JSON.stringify(manifest, null, 2));
       await syncDir(tmp);
       try {
         await rename(tmp, final);

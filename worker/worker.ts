@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createActivities } from '../activities';
 import { ArtifactStore } from '../lib/store';
 import { TASK_QUEUE } from '../workflows/build';
+import { workflowBundle } from './bundle';
 
 /**
  * A worker that runs the build workflows and their stage activities against
@@ -35,7 +36,7 @@ export async function createWorker(opts: { address: string; namespace: string; a
     connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
-    workflowsPath: path.join(__dirname, '..', 'workflows', 'index.ts'),
+    workflowBundle: await workflowBundle(opts.artifactsDir),
     activities: createActivities({ store, client }),
     ...(opts.identity ? { identity: opts.identity } : {}),
     // The heavy stages use every core themselves; more at once only thrash.
