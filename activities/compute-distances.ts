@@ -10,6 +10,11 @@ import { cancellation, runStage } from './context';
 const VERSION = 1;
 /** Candidates per checkpoint: small enough to lose little on a crash, large enough to keep the kernel busy. */
 const CHUNK = 128;
+/**
+ * Slow motion for crash-recovery demos and tests: at demo scale a shard takes
+ * well under a second, too short to kill a worker in the middle of one.
+ */
+const CHUNK_DELAY_MS = Number(process.env.CIFAR101_CHUNK_DELAY_MS ?? 0);
 
 /**
  * Stage 3 (one shard): the k nearest CIFAR-10 images (squared L2, exact) of
@@ -59,6 +64,7 @@ export function computeDistances({ store }: ActivityDeps) {
             await writeFileAtomic(checkpoint, new Uint8Array(both.buffer));
           }
           heartbeat.update({ done: at + count, total: n, resumed });
+          if (CHUNK_DELAY_MS) await new Promise((r) => setTimeout(r, CHUNK_DELAY_MS));
         }
         await writeNpy(path.join(dir, 'neighbors.npy'), { dtype: 'int32', shape: [n, k], data: indices });
         await writeNpy(path.join(dir, 'distances.npy'), { dtype: 'int32', shape: [n, k], data: squared });

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// The `cifar101` command: runs the TypeScript CLI with tsx.
+// The `cifar101` command: runs the TypeScript CLI under tsx's loader (`node --import tsx`).
 'use strict';
 const { spawn } = require('node:child_process');
 const path = require('node:path');
 
-const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, '..', 'worker', 'cli.ts'), ...process.argv.slice(2)], {
+const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'worker', 'cli.ts'), ...process.argv.slice(2)], {
   stdio: 'inherit',
+  cwd: process.cwd(),
 });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => {

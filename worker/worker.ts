@@ -42,6 +42,10 @@ export async function createWorker(opts: { address: string; namespace: string; a
     // The heavy stages use every core themselves; more at once only thrash.
     maxConcurrentActivityTaskExecutions: opts.concurrency ?? Math.max(2, os.availableParallelism()),
     shutdownGraceTime: '2 seconds',
+    // Progress bars and resume points need heartbeat details on the server every second,
+    // not at the SDK's default of 80% of the heartbeat timeout.
+    maxHeartbeatThrottleInterval: '1 second',
+    defaultHeartbeatThrottleInterval: '1 second',
   });
   return {
     worker,

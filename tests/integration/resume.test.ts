@@ -1,6 +1,7 @@
 import { Client, Connection, WorkflowIdConflictPolicy } from '@temporalio/client';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadReleaseConfig } from '../../configs';
@@ -14,8 +15,9 @@ import { releaseHashes, ROOT, tempDir, uniqueQueue, useTestServer, writeConfigs 
 /** A worker in its own process, as users run them, so that it can be killed for real. */
 function startWorker(outDir: string, taskQueue: string, address: string): ChildProcess {
   const log = openSync(path.join(outDir, `worker-${Date.now()}.log`), 'a');
-  return spawn(process.execPath, [require.resolve('tsx/cli'), path.join(ROOT, 'worker', 'cli.ts'), 'worker', '--out', outDir, '--task-queue', taskQueue, '--concurrency', '1'], {
-    env: { ...process.env, TEMPORAL_ADDRESS: address },
+  // `node --import tsx`: one process, so that SIGKILL kills the worker itself (tsx's CLI would leave its child running).
+  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker', 'cli.ts'), 'worker', '--out', outDir, '--task-queue', taskQueue, '--concurrency', '1'], {
+    env: { ...process.env, TEMPORAL_ADDRESS: address, CIFAR101_CHUNK_DELAY_MS: '250' },
     stdio: ['ignore', log, log],
   });
 }
@@ -39,9 +41,9 @@ describe('resume after failure', () => {
 
   beforeAll(async () => {
     const dir = await tempDir('resume-ref');
-    // Small shards: many computeDistances activities, so a kill lands between them.
+    // Four computeDistances shards of a few seconds each: a kill lands inside one, after another finished.
     configs = await writeConfigs(dir, (_r, doc) => {
-      doc.distances.shardSize = 150;
+      doc.distances.shardSize = 1200;
     });
     await runBuild({ config: configs.v4, outDir: dir, quiet: true, taskQueue: uniqueQueue('ref') });
     reference = await releaseHashes(path.join(dir, 'releases', 'v4'));
@@ -65,12 +67,15 @@ describe('resume after failure', () => {
     const first = startWorker(outDir, taskQueue, address);
     try {
       const handle = await startBuild(client, outDir, taskQueue);
-      // Kill once some shards are done and the next one has checkpointed at least a chunk.
-      await waitFor('two computeDistances shards', async () => {
+      // Kill once a shard is done and the next one has checkpointed a chunk in the store's scratch folder.
+      const scratch = path.join(outDir, 'cache', 'computeDistances');
+      await waitFor('a finished shard and a checkpointed chunk of the next', async () => {
         const done = distanceRows(await stageHistory(client, handle.workflowId)).filter((r) => r.state === 'completed');
-        if (done.length < 2) return undefined;
-        const running = (await handle.describe()).raw.pendingActivities ?? [];
-        return running.some((a) => a.activityType?.name === 'computeDistances' && a.heartbeatDetails?.payloads?.length) ? true : undefined;
+        if (done.length < 1) return undefined;
+        for (const entry of await readdir(scratch).catch(() => [] as string[])) {
+          if (entry.startsWith('.partial-') && (await readdir(path.join(scratch, entry))).some((f) => f.startsWith('chunk-'))) return true;
+        }
+        return undefined;
       });
       const before = distanceRows(await stageHistory(client, handle.workflowId));
       const completedBefore = before.filter((r) => r.state === 'completed').length;
@@ -89,6 +94,10 @@ describe('resume after failure', () => {
       expect(after.every((r) => r.state === 'completed')).toBe(true);
       expect(after.slice(0, completedBefore).every((r) => r.attempt === 1)).toBe(true);
       expect(after.some((r) => r.attempt > 1)).toBe(true);
+      // The retried shard resumed from the chunks its killed attempt had checkpointed.
+      const entries = await Promise.all((await readdir(scratch)).filter((e) => !e.startsWith('.')).map(async (e) =>
+        JSON.parse(await readFile(path.join(scratch, e, '.entry.json'), 'utf8')).summary as { resumed: number }));
+      expect(entries.some((e) => e.resumed > 0)).toBe(true);
     } finally {
       first.kill('SIGKILL');
       await connection.close();
