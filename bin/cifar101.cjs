@@ -3,8 +3,12 @@
 'use strict';
 const { spawn } = require('node:child_process');
 const path = require('node:path');
+const { pathToFileURL } = require('node:url');
 
-const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'worker', 'cli.ts'), ...process.argv.slice(2)], {
+// tsx's loader by absolute URL: `--import tsx` would resolve from the caller's folder.
+const loader = pathToFileURL(path.join(path.dirname(require.resolve('tsx/package.json')), 'dist', 'loader.mjs')).href;
+
+const child = spawn(process.execPath, ['--import', loader, path.join(__dirname, '..', 'worker', 'cli.ts'), ...process.argv.slice(2)], {
   stdio: 'inherit',
   cwd: process.cwd(),
 });

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadReleaseConfig } from '../../configs';
 import { runBuild, toBuildConfig } from '../../worker/build';
@@ -16,7 +17,7 @@ import { releaseHashes, ROOT, tempDir, uniqueQueue, useTestServer, writeConfigs 
 function startWorker(outDir: string, taskQueue: string, address: string): ChildProcess {
   const log = openSync(path.join(outDir, `worker-${Date.now()}.log`), 'a');
   // `node --import tsx`: one process, so that SIGKILL kills the worker itself (tsx's CLI would leave its child running).
-  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker', 'cli.ts'), 'worker', '--out', outDir, '--task-queue', taskQueue, '--concurrency', '1'], {
+  return spawn(process.execPath, ['--import', pathToFileURL(path.join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, path.join(ROOT, 'worker', 'cli.ts'), 'worker', '--out', outDir, '--task-queue', taskQueue, '--concurrency', '1'], {
     env: { ...process.env, TEMPORAL_ADDRESS: address, CIFAR101_CHUNK_DELAY_MS: '250' },
     stdio: ['ignore', log, log],
   });
