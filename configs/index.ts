@@ -45,7 +45,7 @@ export function parseConfig(text: string, file: string): ReleaseConfigFile {
     const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}` : '';
     throw new InputError(`invalid YAML${where}: ${(err as Error).message.split('\n')[0]}`, file);
   }
-  const result = releaseConfigSchema.safeParse(doc ?? {});
+  const result = releaseConfigSchema.safeParse(doc ?? {}, { reportInput: true });
   if (!result.success) throw new InputError(describeIssues(result.error.issues), file);
   return result.data;
 }
