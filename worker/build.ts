@@ -59,6 +59,7 @@ export async function runBuild(opts: BuildOptions): Promise<{ result: BuildResul
       config: toBuildConfig(config),
       source: opts.source ?? { kind: 'demo', seed: DEMO_SEED },
       outDir,
+      idPrefix: taskQueue,
       ...(opts.predictionsDir ? { predictionsDir: path.resolve(opts.predictionsDir) } : {}),
       ...(opts.originalLabels ? { originalLabels: path.resolve(opts.originalLabels) } : {}),
     };

@@ -21,6 +21,8 @@ const USAGE = `usage: cifar101 <command> [options]
                          every stage of the latest build: state, attempts, time, cache hit
   evaluate --predictions DIR --original-labels FILE.npy --release-labels DIR --out OUT
                          accuracy of models on CIFAR-10 vs each release: tables, CIs, scatter plots
+  replay <history.json[.gz]>...
+                         replay recorded build histories against this code (a change that would break builds in flight fails)
   worker                 run a worker (more workers, here or elsewhere, share the shards)
   server start|stop|status
                          the local Temporal dev server (state in <out>/temporal.db, UI on 8233)
@@ -91,6 +93,12 @@ async function main(argv: string[]): Promise<void> {
         console.log(`${r.release}: ${r.rows.length} models${fit}`);
       }
       console.log(`report in ${outDir}`);
+      return;
+    }
+    case 'replay': {
+      if (!rest.length) throw new InputError('which histories? e.g. cifar101 replay tests/histories/v4-demo.json.gz', 'command line');
+      const { replayHistories } = await import('./replay');
+      for (const line of await replayHistories(rest)) console.log(line);
       return;
     }
     case 'status':

@@ -19,7 +19,7 @@ function installRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: new DefaultLogger((process.env.CIFAR101_LOG_LEVEL as 'INFO' | undefined) ?? 'WARN') });
+    Runtime.install({ logger: new DefaultLogger((process.env.CIFAR101_LOG_LEVEL as 'INFO' | 'WARN' | 'ERROR' | undefined) ?? 'WARN') });
   } catch {
     /* already installed by the host process (tests) */
   }

@@ -110,7 +110,8 @@ export async function buildRelease(input: BuildInput): Promise<BuildResult> {
   /** Builds (or attaches to) the release this one grows from: v6 starts from v4. */
   const baseRelease = async (baseConfig: BuildConfig): Promise<BuildResult> => {
     enter('baseRelease');
-    const id = buildWorkflowId(baseConfig, workflowInfo().taskQueue);
+    // From the input, not workflowInfo(): a replay must compute the same ID.
+    const id = buildWorkflowId(baseConfig, input.idPrefix ?? TASK_QUEUE);
     try {
       return await executeChild(buildRelease, {
         args: [{ ...input, config: baseConfig, predictionsDir: undefined }],

@@ -23,6 +23,8 @@ export interface BuildInput {
   predictionsDir?: string;
   /** CIFAR-10 test labels for evaluating published predictions. */
   originalLabels?: string;
+  /** Prefix of the build workflow IDs (the task queue), for the base release's child workflow. */
+  idPrefix?: string;
 }
 
 export interface BuildResult {

@@ -53,7 +53,7 @@ describe('resume after failure', () => {
   async function startBuild(client: Client, outDir: string, taskQueue: string) {
     const config = await loadReleaseConfig(configs.v4);
     return client.workflow.start(buildRelease, {
-      args: [{ config: toBuildConfig(config), source: { kind: 'demo', seed: DEMO_SEED }, outDir }],
+      args: [{ config: toBuildConfig(config), source: { kind: 'demo', seed: DEMO_SEED }, outDir, idPrefix: taskQueue }],
       taskQueue,
       workflowId: buildWorkflowId(config, taskQueue),
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,

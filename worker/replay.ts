@@ -1,0 +1,34 @@
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { InputError } from '../lib/errors';
+
+const { History } = temporal.api.history.v1;
+
+/** Saves a build's event history (protobuf, gzipped) for replay tests. */
+export async function recordHistory(client: Client, workflowId: string, runId: string | undefined, file: string): Promise<number> {
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  await writeFile(file, gzipSync(History.encode(history).finish(), { level: 9 }));
+  return history.events?.length ?? 0;
+}
+
+/**
+ * Replays recorded histories against the current workflow code. Protobuf
+ * rather than the CLI's JSON: decoding JSON histories needs the SDK's
+ * protobufjs instance, which npm may install twice.
+ */
+export async function replayHistories(files: string[]): Promise<string[]> {
+  const lines = [];
+  for (const file of files) {
+    const raw = await readFile(file).catch((err) => {
+      throw new InputError(`cannot read history (${err.code ?? err.message})`, file);
+    });
+    const history = History.decode(file.endsWith('.gz') ? gunzipSync(raw) : raw);
+    await Worker.runReplayHistory({ workflowsPath: path.join(__dirname, '..', 'workflows', 'index.ts') }, history);
+    lines.push(`${path.basename(file)}: ${history.events.length} events replayed`);
+  }
+  return lines;
+}
