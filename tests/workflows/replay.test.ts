@@ -9,8 +9,8 @@ const ROOT = path.resolve(__dirname, '..', '..');
  * Recorded event histories of real demo builds (v4 from a cold cache, with the
  * simulated labeler's Updates; v6 with the near-duplicate rounds), replayed
  * against the current workflow code: a change that would break builds in
- * flight fails here, not in a user's running build. (In a child process:
- * the SDK's history decoding does not work under vitest's module loader.)
+ * flight fails here, not in a user's running build. (In a child process, like
+ * `npx cifar101 replay`, which users can run on their own histories.)
  */
 describe('replay of recorded build histories', () => {
   test('v4 and v6 demo builds replay deterministically', () => {
