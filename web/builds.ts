@@ -17,13 +17,13 @@ const QUERY_TIMEOUT_MS = 5_000;
 
 /**
  * The running `buildRelease` workflows and their pending work, oldest first;
- * only those of `release` when given (matched by the workflow ID
- * `cifar101-<release>-<hash>` and by the build's own answer).
+ * only those of `release` when given (by the workflow ID
+ * `<task queue>-<release>-<hash>`, then by the build's own answer).
  */
 export async function runningBuilds(client: Client, release?: string): Promise<BuildPending[]> {
   const ids: Array<{ workflowId: string; start: number }> = [];
   for await (const wf of client.workflow.list({ query: "WorkflowType = 'buildRelease' AND ExecutionStatus = 'Running'" })) {
-    if (release && !wf.workflowId.startsWith(`cifar101-${release}-`)) continue;
+    if (release && !wf.workflowId.includes(`-${release}-`)) continue;
     ids.push({ workflowId: wf.workflowId, start: wf.startTime.getTime() });
   }
   ids.sort((a, b) => a.start - b.start || a.workflowId.localeCompare(b.workflowId));
@@ -33,7 +33,7 @@ export async function runningBuilds(client: Client, release?: string): Promise<B
 
 /** The pending work of one build. */
 export async function queryPending(client: Client, workflowId: string): Promise<BuildPending> {
-  const releaseOf = /^cifar101-(.+)-[0-9a-f]{12}$/.exec(workflowId)?.[1] ?? '?';
+  const releaseOf = /-([^-]+)-[0-9a-f]{12}$/.exec(workflowId)?.[1] ?? '?';
   let timer: NodeJS.Timeout | undefined;
   try {
     const pending = await Promise.race([

@@ -16,6 +16,11 @@ import type { buildRelease as fakeBuild } from './fake-build.workflow';
 
 const CANDIDATES = 'cache/buildKeywordSubsets/k1/candidate_images.npy';
 const CIFAR = 'cache/extractSources/k0/cifar10_images.npy';
+// Functions handed to page.evaluate and friends run in the page; the tests compile without the DOM's types.
+declare const location: { hash: string };
+declare const localStorage: { getItem(key: string): string | null };
+declare function getComputedStyle(e: unknown): { gridTemplateColumns: string };
+
 const ref = (p: string): ArtifactRef => ({ path: p, sha256: '0'.repeat(64), bytes: 0 });
 const range = (start: number, n: number) => Array.from({ length: n }, (_, i) => start + i);
 
@@ -189,7 +194,7 @@ describe('labeling page', () => {
     expect(await page.$$eval('#pairs .pair', (ps) => ps.map((p) => p.querySelector('.pair-info b')!.textContent))).toEqual(['L2 distance 812.4', 'L2 distance 1503.9']);
     expect(await page.$$eval('#pairs .pair figcaption', (fs) => fs.map((f) => f.textContent))).toEqual(['new #1000', 'new #1003', 'new #2001', 'CIFAR-10 #7']);
     // every image of the page loaded (a broken sheet or tile has no natural width)
-    expect(await page.$$eval('img', (imgs) => imgs.every((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth === 128))).toBe(true);
+    expect(await page.$$eval('img', (imgs) => imgs.every((i: any) => i.complete && i.naturalWidth === 128))).toBe(true);
     await page.keyboard.press('Enter');
     expect(await errorMessage()).toBe('2 pairs still undecided: mark each as duplicate (c) or not (d).');
     await page.keyboard.press('c');
@@ -221,9 +226,9 @@ describe('labeling API', () => {
     expect((await post('{}', 'text/plain')).status).toBe(415);
     expect(await (await post('{nope')).json()).toEqual({ error: 'request body is not valid JSON' });
     const noName = await post(JSON.stringify({ workflowId, decision: { taskId: 'x', accepted: [], labeler: ' ', at: new Date().toISOString() } }));
-    expect([noName.status, (await noName.json()).error]).toEqual([400, 'enter your name as the labeler']);
+    expect([noName.status, ((await noName.json()) as { error: string }).error]).toEqual([400, 'enter your name as the labeler']);
     const traversal = await get(`/img/candidate?ref=${encodeURIComponent('../../../etc/passwd.npy')}&row=0`);
-    expect([traversal.status, (await traversal.json()).error]).toEqual([400, '../../../etc/passwd.npy: not a .npy file of the artifact store']);
+    expect([traversal.status, ((await traversal.json()) as { error: string }).error]).toEqual([400, '../../../etc/passwd.npy: not a .npy file of the artifact store']);
     const outOfRange = await get(`/img/sheet?ref=${encodeURIComponent(CANDIDATES)}&rows=0,26`);
     expect(outOfRange.status).toBe(400);
     expect((await get(`/img/sheet?ref=${encodeURIComponent(CANDIDATES)}&rows=0,25&scale=9`)).status).toBe(400);

@@ -352,6 +352,7 @@ async function submitTask() {
 async function send(body) {
   if (state.busy) return;
   state.busy = true;
+  clearMessage();
   document.body.classList.add('busy');
   try {
     await body();
