@@ -10,6 +10,8 @@ export interface StageRow {
   startedAt: Date | null;
   seconds: number | null;
   cached: boolean | null;
+  /** The worker that ran the (last) attempt. */
+  worker: string | null;
   failure?: string;
 }
 
@@ -44,13 +46,14 @@ export async function stageHistory(client: Client, workflowId: string, runId?: s
         startedAt: null,
         seconds: null,
         cached: null,
+        worker: null,
       });
       continue;
     }
     const started = event.activityTaskStartedEventAttributes;
     if (started) {
       const row = rows.get(String(started.scheduledEventId));
-      if (row) Object.assign(row, { state: 'running', attempt: started.attempt ?? 1, startedAt: toDate(event.eventTime) });
+      if (row) Object.assign(row, { state: 'running', attempt: started.attempt ?? 1, startedAt: toDate(event.eventTime), worker: started.identity ?? null });
       continue;
     }
     const completed = event.activityTaskCompletedEventAttributes;
