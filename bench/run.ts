@@ -328,11 +328,15 @@ function byWorkers(seconds: number) {
 
 // ---------------------------------------------------------------- demo build
 
-async function benchDemoBuild(quick: boolean) {
+async function benchDemoBuild() {
   const modulePath = path.join(ROOT, 'worker', 'demo-build.ts');
   if (!existsSync(modulePath)) return { coldSeconds: null, warmSeconds: null, note: 'worker/demo-build.ts does not exist yet' };
-  if (quick) return { coldSeconds: null, warmSeconds: null, note: 'skipped with --quick' };
   const outDir = await mkdtemp(path.join(os.tmpdir(), 'cifar101-demo-'));
+  // A dev server of its own on free ports, stopped afterwards (a user's server on 7233 is left alone).
+  const { startDevServer, stopDevServer, freePort } = await import('../worker/temporal-server');
+  const server = await startDevServer({ dbFile: path.join(outDir, 'temporal.db'), logFile: path.join(outDir, 'temporal.log'), port: await freePort(), uiPort: await freePort(), detached: false });
+  const previous = process.env.TEMPORAL_ADDRESS;
+  process.env.TEMPORAL_ADDRESS = server.address;
   try {
     const specifier = '../worker/demo-build';
     const mod = (await import(specifier)) as { runDemoBuild?: (opts: { outDir: string; cold: boolean }) => Promise<void> };
@@ -349,6 +353,9 @@ async function benchDemoBuild(quick: boolean) {
   } catch (err) {
     return { coldSeconds: null, warmSeconds: null, note: `failed: ${(err as Error).message.split('\n')[0]}` };
   } finally {
+    if (previous === undefined) delete process.env.TEMPORAL_ADDRESS;
+    else process.env.TEMPORAL_ADDRESS = previous;
+    await stopDevServer(server.pid);
     await rm(outDir, { recursive: true, force: true });
   }
 }
@@ -437,7 +444,7 @@ async function main() {
   const info = machine();
   const knn = await benchKnn(sizes);
   const duplicateSearch = await benchDuplicateSearch(sizes);
-  const demoBuild = await benchDemoBuild(quick);
+  const demoBuild = await benchDemoBuild();
   const results = {
     mode: quick ? 'quick' : 'full',
     date: new Date().toISOString(),

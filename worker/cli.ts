@@ -16,6 +16,8 @@ const USAGE = `usage: cifar101 <command> [options]
   build <config.yaml> [--source demo | --tinyimages DIR --cifar10 DIR | --published DIR] [--out DIR]
         [--predictions DIR --original-labels FILE] [--no-worker]
                          start the build of a release (or attach to the running one) and wait for it
+  label [<release>] [--port N]
+                         the labeling page (http://127.0.0.1:8300) for the builds waiting for people
   status                 the builds on the server and the stage each is in
   history <release|workflow-id>
                          every stage of the latest build: state, attempts, time, cache hit
@@ -62,7 +64,7 @@ async function findBuild(client: Client, ref: string, taskQueue: string): Promis
 }
 
 async function main(argv: string[]): Promise<void> {
-  const args = minimist(argv, { string: ['published', 'task-queue', 'concurrency', 'out', 'source', 'tinyimages', 'cifar10', 'predictions', 'original-labels', 'release-labels'], boolean: ['worker', 'help'], default: { worker: true } });
+  const args = minimist(argv, { string: ['port', 'host', 'published', 'task-queue', 'concurrency', 'out', 'source', 'tinyimages', 'cifar10', 'predictions', 'original-labels', 'release-labels'], boolean: ['worker', 'help'], default: { worker: true } });
   const [command, ...rest] = args._;
   const outDir = path.resolve(args.out ?? 'artifacts');
   switch (command) {
@@ -93,6 +95,11 @@ async function main(argv: string[]): Promise<void> {
         console.log(`${r.release}: ${r.rows.length} models${fit}`);
       }
       console.log(`report in ${outDir}`);
+      return;
+    }
+    case 'label': {
+      const { labelCommand } = await import('./label-command');
+      await labelCommand({ outDir, release: rest[0], port: args.port ? Number(args.port) : undefined, host: args.host });
       return;
     }
     case 'replay': {
