@@ -107,11 +107,16 @@ function answer(task: LabelTask): number[] {
 
 const selectedCells = () => page.$$eval('#grid .cell', (cells) => cells.map((c, i) => (c.getAttribute('aria-selected') === 'true' ? i : -1)).filter((i) => i >= 0));
 
+/** Clicks a task in the list and waits until the page shows it. */
+async function openTask(task: LabelTask) {
+  await page.click(`section[data-workflow="${workflowId}"] a[data-task="${task.id}"]`);
+  await page.waitForSelector(`#view[data-open="${workflowId}/${task.id}"] #grid`);
+  expect(await page.$$eval('#grid .cell', (cells) => cells.length)).toBe(task.offered.length);
+}
+
 /** Opens a task from the list and makes the page's selection equal `wanted` with the keyboard only. */
 async function selectInPage(task: LabelTask, wanted: number[], start: 'a' | 'r' | null) {
-  await page.click(`section[data-workflow="${workflowId}"] a[data-task="${task.id}"]`);
-  await page.waitForFunction(({ id, n }) => document.querySelector('.task-head h2')?.textContent?.endsWith(id.split('/').slice(1).join(' / '))
-    && document.querySelectorAll('#grid .cell').length === n, { id: task.id, n: task.offered.length });
+  await openTask(task);
   if (start) await page.keyboard.press(start);
   const want = new Set(wanted);
   const now = new Set((await selectedCells()).map((i) => task.offered[i]));
@@ -218,8 +223,7 @@ describe('labeling a demo v4 build in the browser', () => {
     const withAmbiguous = tasks.filter((t) => answer(t).length < t.offered.length).slice(0, 2);
     expect(withAmbiguous).toHaveLength(2);
     for (const task of withAmbiguous) {
-      await page.click(`section[data-workflow="${workflowId}"] a[data-task="${task.id}"]`);
-      await page.waitForFunction((n) => document.querySelectorAll('#grid .cell').length === n, task.offered.length);
+      await openTask(task);
       expect((await selectedCells()).map((i) => task.offered[i])).toEqual(task.preselected);
       await selectInPage(task, answer(task), null);
       await submitInPage(task);
@@ -236,8 +240,8 @@ describe('labeling a demo v4 build in the browser', () => {
       });
       if (!p) break;
       await page.click(`section[data-workflow="${workflowId}"] a.duplicates`);
-      await page.waitForFunction(({ n, round }) => document.querySelectorAll('#pairs .pair').length === n
-        && document.querySelector('.task-head h2')?.textContent === `Near-duplicates, round ${round}`, { n: p.duplicates!.pairs.length, round: p.duplicates!.round });
+      await page.waitForSelector(`#view[data-open="${workflowId}/~duplicates/${p.duplicates!.round}"] #pairs`);
+      expect(await page.$$eval('#pairs .pair', (pairs) => pairs.length)).toBe(p.duplicates!.pairs.length);
       await page.keyboard.press('a');
       if (reviews === 0) await page.screenshot({ path: path.join(shots, 'duplicates.png') });
       await page.keyboard.press('Enter');

@@ -17,7 +17,6 @@ import type { buildRelease as fakeBuild } from './fake-build.workflow';
 const CANDIDATES = 'cache/buildKeywordSubsets/k1/candidate_images.npy';
 const CIFAR = 'cache/extractSources/k0/cifar10_images.npy';
 // Functions handed to page.evaluate and friends run in the page; the tests compile without the DOM's types.
-declare const location: { hash: string };
 declare const localStorage: { getItem(key: string): string | null };
 declare function getComputedStyle(e: unknown): { gridTemplateColumns: string };
 
@@ -94,6 +93,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** Waits until the page shows `what` (a task id, or `~duplicates/<round>`) of the build. */
+const opened = (what: string) => page.waitForSelector(`#view[data-open="${workflowId}/${what}"] .task-head`);
 const text = (selector: string) => page.locator(selector).first().innerText();
 const selectedCells = () => page.$$eval('#grid .cell', (cells) => cells.map((c, i) => (c.getAttribute('aria-selected') === 'true' ? i : -1)).filter((i) => i >= 0));
 const pendingIds = async () => (await handle.query(pendingWork)).tasks.map((t) => t.id);
@@ -115,7 +116,7 @@ describe('labeling page', () => {
   it('toggles with the keyboard and the mouse, accepts or rejects all, undoes, and counts', async () => {
     await page.fill('#labeler', 'Ada');
     await page.click('nav a[data-task="r1/cat/tabby cat"]');
-    await page.waitForSelector('#grid .cell >> nth=11');
+    await opened('r1/cat/tabby cat');
     expect(await text('.counter')).toBe('0 selected · 4 needed · 12 offered');
     const columns = await page.$eval('#grid', (g) => getComputedStyle(g).gridTemplateColumns.split(' ').length);
     expect(columns).toBeGreaterThan(2);
@@ -143,7 +144,7 @@ describe('labeling page', () => {
   it('keeps a half-done grid across a reload', async () => {
     const before = await selectedCells();
     await page.reload();
-    await page.waitForSelector('#grid .cell >> nth=11');
+    await opened('r1/cat/tabby cat');
     expect(await selectedCells()).toEqual(before);
     expect(await text('.restored')).toContain('restored');
     expect(await page.inputValue('#labeler')).toBe('Ada');
@@ -165,8 +166,7 @@ describe('labeling page', () => {
   it('submits with Enter, forgets the draft and moves to the next task', async () => {
     const chosen = (await selectedCells()).map((i) => 1000 + i);
     await page.keyboard.press('Enter');
-    await page.waitForFunction(() => decodeURIComponent(location.hash).endsWith('/r1/dog/puppy'));
-    await page.waitForSelector('#grid .cell >> nth=7');
+    await opened('r1/dog/puppy');
     expect(await text('#message')).toBe('Submitted cat / tabby cat (round 1): 4 accepted.');
     expect(await page.evaluate((id) => localStorage.getItem(`cifar101.draft.${id}.r1/cat/tabby cat`), workflowId)).toBeNull();
     expect(await pendingIds()).toEqual(['r1/dog/puppy', 'r2/cat/kitty']);
@@ -182,15 +182,14 @@ describe('labeling page', () => {
 
   it('shows round 2 with the first round\'s choices selected', async () => {
     await page.click('nav a[data-task="r2/cat/kitty"]');
-    await page.waitForSelector('#grid .cell >> nth=5');
+    await opened('r2/cat/kitty');
     expect(await selectedCells()).toEqual([0, 2, 3]);
     expect(await text('.instruction')).toContain('Confirm the first round\'s choices');
     await page.keyboard.press('Enter');
-    await page.waitForFunction(() => location.hash.endsWith('/~duplicates'));
+    await opened('~duplicates/1');
   });
 
   it('reviews the near-duplicate pairs side by side and sends the verdicts', async () => {
-    await page.waitForSelector('#pairs .pair >> nth=1');
     expect(await page.$$eval('#pairs .pair', (ps) => ps.map((p) => p.querySelector('.pair-info b')!.textContent))).toEqual(['L2 distance 812.4', 'L2 distance 1503.9']);
     expect(await page.$$eval('#pairs .pair figcaption', (fs) => fs.map((f) => f.textContent))).toEqual(['new #1000', 'new #1003', 'new #2001', 'CIFAR-10 #7']);
     // every image of the page loaded (a broken sheet or tile has no natural width)

@@ -183,6 +183,7 @@ const INTRO = document.querySelector('#view .intro');
 
 function renderIntro() {
   byId('view').innerHTML = '';
+  delete byId('view').dataset.open;
   if (INTRO) byId('view').append(INTRO);
 }
 
@@ -227,6 +228,7 @@ function renderTask(restored) {
     : ['Confirm the first round\'s choices: they are selected; reject any that is not clearly a ', el('b', {}, task.className), '.'];
   const view = byId('view');
   view.innerHTML = '';
+  view.dataset.open = `${v.workflowId}/${task.id}`;
   view.append(
     el('div', { class: 'task-head' },
       el('h2', {}, `Round ${task.round}: ${task.className} / ${task.keyword}`),
@@ -419,6 +421,7 @@ function renderDuplicates(restored) {
   });
   const view = byId('view');
   view.innerHTML = '';
+  view.dataset.open = `${v.workflowId}/~duplicates/${duplicates.round}`;
   view.append(
     el('div', { class: 'task-head' },
       el('h2', {}, `Near-duplicates, round ${duplicates.round}`),
