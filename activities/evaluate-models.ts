@@ -7,6 +7,7 @@ import { writeNpy } from '../lib/formats/npy';
 import { ArtifactStore, type StageOutput } from '../lib/store';
 import { loadImages, loadInts, type ActivityDeps, type ExtractSummary } from './common';
 import { runStage } from './context';
+import { agreementTable, formatAgreementTable, type AcceptedMap } from '../lib/agreement';
 import { publishFiles } from './export-release';
 
 const VERSION = 1;
@@ -31,10 +32,15 @@ export function evaluateModels({ store }: ActivityDeps) {
     originalLabels?: string;
     /** The report is also copied to `<outDir>/evaluation/<release>/`. */
     outDir: string;
+    /** The two labeling rounds, for their agreement (absent in a build from the published files). */
+    labels?: StageOutput;
+    confirmed?: StageOutput;
   }) {
     return runStage(async () => {
       const { release, exported, extract, predictionsDir, originalLabels, outDir } = input;
-      const key = ArtifactStore.key('evaluateModels', VERSION, { release, exported: exported.key, extract: extract.key, predictionsDir, originalLabels });
+      const key = ArtifactStore.key('evaluateModels', VERSION, {
+        release, exported: exported.key, extract: extract.key, predictionsDir, originalLabels, labels: input.labels?.key, confirmed: input.confirmed?.key,
+      });
       const evaluated = await store.stage<EvaluationSummary>('evaluateModels', key, async (dir) => {
         const releaseLabels = store.resolve(exported.files[`cifar10.1_${release}_labels.npy`]);
         let predictions = predictionsDir;
@@ -56,6 +62,19 @@ export function evaluateModels({ store }: ActivityDeps) {
         });
         const files = ['accuracy.json', 'accuracy.md', 'accuracy.csv', 'per_class.json', `scatter_${release}.svg`, `scatter_${release}.png`]
           .map((f) => `report/${f}`);
+        if (input.labels?.files['offered.json'] && input.confirmed?.files['offered.json']) {
+          const read = (out: StageOutput, name: string) => store.readJson<AcceptedMap>(out.files[name]);
+          const rows = agreementTable({
+            round1Offered: await read(input.labels, 'offered.json'),
+            round1: await read(input.labels, 'accepted.json'),
+            round2Offered: await read(input.confirmed, 'offered.json'),
+            round2: await read(input.confirmed, 'accepted.json'),
+          });
+          await writeFile(path.join(dir, 'report', 'labeling_agreement.json'), JSON.stringify(rows, null, 2));
+          await writeFile(path.join(dir, 'report', 'labeling_agreement.md'),
+            `# Agreement between the two labeling rounds (${release})\n\nCohen's kappa per keyword, over the images the first round was offered.\n\n${formatAgreementTable(rows)}`);
+          files.push('report/labeling_agreement.json', 'report/labeling_agreement.md');
+        }
         const rows = result.releases[0]?.rows ?? [];
         return {
           files,

@@ -10,6 +10,7 @@ import { quotaOf, type Quotas } from './compute-counts';
 import { runStage } from './context';
 
 const VERSION = 1;
+const LABELS_VERSION = 2;
 /** CIFAR-10 images of a keyword shown beside its task, for reference. */
 const REFERENCES = 16;
 
@@ -120,20 +121,23 @@ export function recordLabels({ store }: ActivityDeps) {
     return runStage(async () => {
       const byId = new Map(input.decisions.map((d) => [d.taskId, d]));
       const accepted: Record<string, Record<string, number[]>> = {};
+      const offered: Record<string, Record<string, number[]>> = {};
       for (const task of input.tasks) {
         const decision = byId.get(task.id);
         if (!decision) throw new InputError('no decision recorded', task.id);
         await store.stage('decisions', decisionKey(task, input.mode), async () => ({ files: [], summary: decision }));
         const chosen = new Set(decision.accepted);
         (accepted[task.className] ??= {})[task.keyword] = task.offered.filter((ti) => chosen.has(ti));
+        (offered[task.className] ??= {})[task.keyword] = task.offered;
       }
       await appendDecisionLog(store, input.round, input.decisions);
       // Keyed by what was accepted, not by who or when: the same decisions give the same release.
-      const key = ArtifactStore.key(`labels-round${input.round}`, VERSION, accepted);
+      const key = ArtifactStore.key(`labels-round${input.round}`, LABELS_VERSION, { accepted, offered });
       return store.stage(`labels-round${input.round}`, key, async (dir) => {
         await writeFileAtomic(path.join(dir, 'accepted.json'), Buffer.from(JSON.stringify(accepted, null, 2)));
+        await writeFileAtomic(path.join(dir, 'offered.json'), Buffer.from(JSON.stringify(offered, null, 2)));
         const total = Object.values(accepted).reduce((n, kws) => n + Object.values(kws).reduce((m, l) => m + l.length, 0), 0);
-        return { files: ['accepted.json'], summary: { round: input.round, keywords: input.tasks.length, accepted: total } };
+        return { files: ['accepted.json', 'offered.json'], summary: { round: input.round, keywords: input.tasks.length, accepted: total } };
       });
     });
   };

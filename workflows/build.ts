@@ -217,7 +217,7 @@ export async function buildRelease(input: BuildInput): Promise<BuildResult> {
         blacklist, pairs, review,
       })).files['blacklist.json'];
     }
-    return { sample, blacklist };
+    return { sample, blacklist, labels, confirmed };
   };
 
   /**
@@ -251,7 +251,9 @@ export async function buildRelease(input: BuildInput): Promise<BuildResult> {
 
   enter('extractSources');
   const extract = done(await stage('extractSources', `extract ${source.kind} sources`)({ source, classes: config.classes }));
-  const { sample, blacklist } = source.kind === 'published' ? await fromPublished(source.dir) : await fromPixels(extract);
+  const { sample, blacklist, labels, confirmed } = source.kind === 'published'
+    ? { ...(await fromPublished(source.dir)), labels: undefined, confirmed: undefined }
+    : await fromPixels(extract);
 
   enter('exportRelease');
   const exported = done(await stage('exportRelease', `export ${config.release}: ${sample.summary.images} images`)({
@@ -261,6 +263,7 @@ export async function buildRelease(input: BuildInput): Promise<BuildResult> {
   enter('evaluateModels');
   done(await stage('evaluateModels', `evaluate models on ${config.release}`)({
     release: config.release, exported, extract, predictionsDir: input.predictionsDir, originalLabels: input.originalLabels, outDir: input.outDir,
+    labels, confirmed,
   }));
 
   enter('done');

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'v
 import { loadReleaseConfig } from '../../configs';
 import { runBuild } from '../../worker/build';
 import { DEMO_SEED } from '../../worker/defaults';
-import { agreementTable, type AcceptedMap } from '../../web/agreement';
+import { agreementTable, type AcceptedMap } from '../../lib/agreement';
 import { startLabelServer } from '../../web/server';
 import { buildWorkflowId } from '../../workflows/build';
 import { pendingWork } from '../../workflows/messages';

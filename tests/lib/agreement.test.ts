@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agreementTable, cohensKappa, formatAgreementTable } from '../../web/agreement';
+import { agreementTable, cohensKappa, formatAgreementTable } from '../../lib/agreement';
 
 const range = (start: number, end: number) => Array.from({ length: end - start }, (_, i) => start + i);
 

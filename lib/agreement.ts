@@ -1,5 +1,5 @@
 // Agreement between the two labeling rounds, for the release report.
-import { InputError } from '../lib/errors';
+import { InputError } from './errors';
 
 /** Accepted TinyImages indices per class and keyword, as `labels-round<N>/accepted.json` stores them. */
 export type AcceptedMap = Record<string, Record<string, number[]>>;
