@@ -32,7 +32,7 @@ export async function buildRelease(work: PendingWork): Promise<{ decisions: Labe
     review = r;
     return { blacklisted: r.confirmed.length };
   }, {
-    validator: (r) => {
+    validator: (_review) => {
       if (tasks.length > 0 || !work.duplicates || review) throw ApplicationFailure.nonRetryable('no near-duplicate review is pending');
     },
   });

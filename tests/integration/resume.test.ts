@@ -4,7 +4,7 @@ import { openSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { loadReleaseConfig } from '../../configs';
 import { runBuild, toBuildConfig } from '../../worker/build';
 import { stageHistory, type StageRow } from '../../worker/history';

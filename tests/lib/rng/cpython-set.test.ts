@@ -26,7 +26,10 @@ function run(c: Case): number[] {
   if (c.t === 'set') return PySet.fromList(c.a, '3.11').toArray();
   if (c.t === 'diff') return PySet.fromList(c.a, '3.11').difference(PySet.fromList(c.b, '3.11')).toArray();
   const s = new PySet('3.11');
-  for (const [op, v] of c.ops) op === 'add' ? s.add(v) : s.discard(v);
+  for (const [op, v] of c.ops) {
+    if (op === 'add') s.add(v);
+    else s.discard(v);
+  }
   return s.toArray();
 }
 
