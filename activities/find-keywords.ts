@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { DuplicateIndex } from '../lib/dupsearch';
+import { DuplicateIndex, searchFile } from '../lib/dupsearch';
 import { hwcToTiny, TinyImages } from '../lib/formats/tinyimages';
 import { writeFileAtomic } from '../lib/formats/files';
 import { ArtifactStore, type StageOutput } from '../lib/store';
@@ -19,6 +19,15 @@ export interface Match {
 // One duplicate index per worker process and CIFAR-10 extraction: building it
 // hashes every CIFAR-10 image, which every shard would otherwise repeat.
 const indexes = new Map<string, Promise<DuplicateIndex>>();
+// Searches read ahead into the index's own memory, so shards running in the
+// same worker take turns with it.
+let turn: Promise<unknown> = Promise.resolve();
+
+function exclusively<T>(body: () => Promise<T>): Promise<T> {
+  const run = turn.then(body, body);
+  turn = run.catch(() => undefined);
+  return run;
+}
 
 function duplicateIndex(deps: ActivityDeps, extract: StageOutput<ExtractSummary>): Promise<DuplicateIndex> {
   let index = indexes.get(extract.key);
@@ -48,17 +57,17 @@ export function findCifar10Keywords(deps: ActivityDeps) {
       return deps.store.stage('findCifar10Keywords', key, async (dir) => {
         const index = await duplicateIndex(deps, extract);
         const tiny = await TinyImages.open(tinyDirOf(extract));
-        const signal = cancellation();
         const matches: Match[] = [];
         try {
-          for (let at = start; at < end; at += CHUNK) {
-            signal.throwIfAborted();
-            const count = Math.min(CHUNK, end - at);
-            const found = index.findMatches(await tiny.readRaw(at, count), at, Math.floor(maxDistance * maxDistance));
-            for (const m of found) {
-              matches.push({ cifar: m.reference, ti: m.candidate, keyword: await tiny.keyword(m.candidate), distance: Math.sqrt(m.squaredDistance) });
-            }
-            heartbeat.update({ done: at + count - start, total: end - start });
+          // One streaming pass, the next chunk read while this one is searched.
+          const found = await exclusively(() => searchFile(index, tiny.imagesFile, start, end, {
+            maxSquared: Math.floor(maxDistance * maxDistance),
+            chunkImages: CHUNK,
+            signal: cancellation(),
+            onProgress: (done) => heartbeat.update({ done, total: end - start }),
+          }));
+          for (const m of found) {
+            matches.push({ cifar: m.reference, ti: m.candidate, keyword: await tiny.keyword(m.candidate), distance: Math.sqrt(m.squaredDistance) });
           }
         } finally {
           await tiny.close();
