@@ -3,8 +3,9 @@ import path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { runBuild } from '../../worker/build';
 import { releaseHashes, ROOT, tempDir, uniqueQueue, useTestServer } from '../helpers/build';
+import { SHARED } from '../helpers/shared';
 
-const PUBLISHED = path.resolve(ROOT, '..', 'shared', 'cifar10.1');
+const PUBLISHED = SHARED;
 
 describe('build from the published CIFAR-10.1 files', () => {
   beforeAll(() => {

@@ -5,8 +5,9 @@ import { InputError } from '../../lib/errors';
 import { createRng } from '../../lib/rng';
 import { sampleV4, sampleV6, type V6Inputs } from '../../lib/sampling';
 import { runPython } from '../helpers/python';
+import { SHARED } from '../helpers/shared';
 
-const shared = path.resolve(__dirname, '../../../shared/cifar10.1');
+const shared = SHARED;
 const readJson = (...parts: string[]) => JSON.parse(fs.readFileSync(path.join(shared, ...parts), 'utf8'));
 const otherData = (file: string) => readJson('other_data', file);
 

@@ -3,8 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { accuracyTable, evaluateRelease, perClassAccuracy, type PredictionSet } from '../../../lib/evaluation/accuracy';
 import { loadLabels, loadPredictionSet } from '../../../lib/evaluation/inputs';
 import { runPython } from '../../helpers/python';
+import { SHARED } from '../../helpers/shared';
 
-const shared = path.resolve(__dirname, '../../../../shared/cifar10.1');
+const shared = SHARED;
 const predictionsDir = path.join(shared, 'model_predictions');
 
 /** The published table computed independently with numpy / scipy from the same files. */

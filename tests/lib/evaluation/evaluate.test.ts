@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../../lib/errors';
 import { CLASSES, evaluatePredictions, PNG_SCALE, type EvaluationResult } from '../../../lib/evaluation';
 import { runPython } from '../../helpers/python';
+import { SHARED } from '../../helpers/shared';
 
-const shared = path.resolve(__dirname, '../../../../shared/cifar10.1');
+const shared = SHARED;
 let tmp: string;
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../lib/errors';
 import { encodeNpy, type NpyArray, type NpyDtype, parseNpy, readNpy, writeNpy } from '../../../lib/formats/npy';
 import { runPython } from '../../helpers/python';
+import { SHARED } from '../../helpers/shared';
 
-const shared = '/work/shared/cifar10.1';
+const shared = SHARED;
 
 /** Arrays numpy saves for us: arange(n) cast to dtype, reshaped; shapes cover (), 1-tuples, odd sizes and header growth. */
 const cases: { dtype: NpyDtype; np: string; shape: number[] }[] = [
