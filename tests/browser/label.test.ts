@@ -118,9 +118,6 @@ async function openTask(task: LabelTask) {
 async function selectInPage(task: LabelTask, wanted: number[], start: 'a' | 'r' | null) {
   await openTask(task);
   if (start) await page.keyboard.press(start);
-  if (process.env.DEBUG_LABEL) {
-    console.log(task.id, start, await page.evaluate(() => [document.activeElement?.tagName, document.activeElement?.id, document.querySelector('#selected-count')?.textContent, document.querySelector('#view')?.dataset.open]));
-  }
   const want = new Set(wanted);
   const now = new Set((await selectedCells()).map((i) => task.offered[i]));
   const flips = task.offered.map((ti, i) => (want.has(ti) !== now.has(ti) ? i : -1)).filter((i) => i >= 0);

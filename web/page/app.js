@@ -100,7 +100,12 @@ function labeler() {
 /** @param {string} workflowId @param {string} what */
 const hashOf = (workflowId, what) => `#/${encodeURIComponent(workflowId)}/${encodeURIComponent(what)}`;
 
+/** Counts navigations: a task that loads after the labeler has moved on is not shown. */
+let routes = 0;
+
 async function route() {
+  const seq = ++routes;
+  const current = () => seq === routes;
   const [, wid, what] = location.hash.split('/');
   if (!wid || !what) {
     state.view = null;
@@ -111,9 +116,10 @@ async function route() {
   const workflowId = decodeURIComponent(wid);
   const item = decodeURIComponent(what);
   try {
-    if (item === '~duplicates') await openDuplicates(workflowId);
-    else await openTask(workflowId, item);
+    if (item === '~duplicates') await openDuplicates(workflowId, current);
+    else await openTask(workflowId, item, current);
   } catch (err) {
+    if (!current()) return;
     state.view = null;
     renderIntro();
     showMessage(errorText(err));
@@ -184,15 +190,17 @@ const INTRO = document.querySelector('#view .intro');
 function renderIntro() {
   byId('view').innerHTML = '';
   delete byId('view').dataset.open;
+  byId('view').classList.remove('sent');
   if (INTRO) byId('view').append(INTRO);
 }
 
 // ---- a keyword task ------------------------------------------------------------
 
-/** @param {string} workflowId @param {string} taskId */
-async function openTask(workflowId, taskId) {
+/** @param {string} workflowId @param {string} taskId @param {() => boolean} current */
+async function openTask(workflowId, taskId, current) {
   /** @type {{ task: LabelTask, historyUrl: string | null }} */
   const { task, historyUrl } = await api(`/api/task?workflow=${encodeURIComponent(workflowId)}&task=${encodeURIComponent(taskId)}`);
+  if (!current()) return;
   const draft = loadDraft(draftKey(workflowId, task.id));
   const offered = new Set(task.offered);
   const initial = draft ? draft.accepted.filter((/** @type {number} */ ti) => offered.has(ti)) : task.preselected ?? [];
@@ -229,6 +237,7 @@ function renderTask(restored) {
   const view = byId('view');
   view.innerHTML = '';
   view.dataset.open = `${v.workflowId}/${task.id}`;
+  view.classList.remove('sent');
   view.append(
     el('div', { class: 'task-head' },
       el('h2', {}, `Round ${task.round}: ${task.className} / ${task.keyword}`),
@@ -338,28 +347,35 @@ async function submitTask() {
     return;
   }
   const accepted = v.task.offered.filter((ti) => v.selected.has(ti));
-  await send(async () => {
+  const from = location.hash;
+  const sent = await send(async () => {
     /** @type {{ accepted: number }} */
     const result = await post('/api/labels', { workflowId: v.workflowId, decision: { taskId: v.task.id, accepted, labeler: name, at: new Date().toISOString() } });
     localStorage.removeItem(draftKey(v.workflowId, v.task.id));
     showMessage(`Submitted ${v.task.className} / ${v.task.keyword} (round ${v.task.round}): ${result.accepted} accepted.`, 'ok');
-    await nextWork(v.workflowId, v.task.id);
   });
+  if (sent) await nextWork(v.workflowId, v.task.id, from);
 }
 
 /**
  * Runs a submission, once at a time; a rejection by the build is shown and nothing else changes.
+ * Once it is accepted the view is done with: keys wait for the next one.
  * @param {() => Promise<void>} body
+ * @returns {Promise<boolean>} whether the build accepted it
  */
 async function send(body) {
-  if (state.busy) return;
+  if (state.busy) return false;
   state.busy = true;
   clearMessage();
   document.body.classList.add('busy');
   try {
     await body();
+    state.view = null;
+    byId('view').classList.add('sent');
+    return true;
   } catch (err) {
     showMessage(`Not accepted: ${errorText(err)}`);
+    return false;
   } finally {
     state.busy = false;
     document.body.classList.remove('busy');
@@ -367,29 +383,46 @@ async function send(body) {
 }
 
 /**
- * After a submission: the next pending task of the build (in list order), else its duplicate review, else the list.
+ * After a submission: the next pending task of the build (in list order), else its duplicate review, else the list;
+ * unless the labeler has opened something else since submitting (`from` is where they were).
  * @param {string} workflowId
  * @param {string} after
+ * @param {string} from
  */
-async function nextWork(workflowId, after) {
+async function nextWork(workflowId, after, from) {
   const order = state.builds.find((b) => b.workflowId === workflowId)?.tasks.map((t) => t.id) ?? [];
   await refresh();
+  if (location.hash !== from) return; // the labeler picked something else meanwhile
   const build = state.builds.find((b) => b.workflowId === workflowId);
   const tasks = build?.tasks ?? [];
   const position = order.indexOf(after);
   const next = tasks.find((t) => order.indexOf(t.id) > position) ?? tasks[0];
   state.keepMessage = true; // the notice of the submission stays on the next task
-  if (next) location.hash = hashOf(workflowId, next.id);
-  else if (build?.duplicates) location.hash = hashOf(workflowId, '~duplicates');
-  else location.hash = '#/';
+  if (next) go(hashOf(workflowId, next.id));
+  else if (build?.duplicates) go(hashOf(workflowId, '~duplicates')); // the next round's review has the same address
+  else go('#/');
+}
+
+/**
+ * Opens `hash`, also when it is the address already shown (a hash that does not change fires no event).
+ * @param {string} hash
+ */
+function go(hash) {
+  if (decodeURIComponent(location.hash) === decodeURIComponent(hash)) {
+    state.keepMessage = false;
+    void route();
+  } else {
+    location.hash = hash;
+  }
 }
 
 // ---- near-duplicate review -------------------------------------------------------
 
-/** @param {string} workflowId */
-async function openDuplicates(workflowId) {
+/** @param {string} workflowId @param {() => boolean} current */
+async function openDuplicates(workflowId, current) {
   /** @type {{ duplicates: NonNullable<PendingWork['duplicates']>, historyUrl: string | null }} */
   const { duplicates, historyUrl } = await api(`/api/duplicates?workflow=${encodeURIComponent(workflowId)}`);
+  if (!current()) return;
   const draft = loadDraft(draftKey(workflowId, `duplicates-${duplicates.round}`));
   const ids = new Set(duplicates.pairs.map((p) => p.id));
   const verdicts = new Map(/** @type {[string, Verdict][]} */ (draft?.verdicts ?? []).filter((/** @type {[string, Verdict]} */ [id]) => ids.has(id)));
@@ -422,6 +455,7 @@ function renderDuplicates(restored) {
   const view = byId('view');
   view.innerHTML = '';
   view.dataset.open = `${v.workflowId}/~duplicates/${duplicates.round}`;
+  view.classList.remove('sent');
   view.append(
     el('div', { class: 'task-head' },
       el('h2', {}, `Near-duplicates, round ${duplicates.round}`),
@@ -486,13 +520,14 @@ async function submitDuplicates() {
     labeler: name,
     at: new Date().toISOString(),
   };
-  await send(async () => {
+  const from = location.hash;
+  const reviewed = await send(async () => {
     /** @type {{ blacklisted: number }} */
     const result = await post('/api/duplicates', { workflowId: v.workflowId, review });
     localStorage.removeItem(draftKey(v.workflowId, `duplicates-${v.duplicates.round}`));
     showMessage(`Review sent: ${result.blacklisted} image${result.blacklisted === 1 ? '' : 's'} blacklisted.`, 'ok');
-    await nextWork(v.workflowId, '~duplicates');
   });
+  if (reviewed) await nextWork(v.workflowId, '~duplicates', from);
 }
 
 // ---- keyboard ----------------------------------------------------------------
@@ -567,6 +602,12 @@ function start() {
   input.addEventListener('input', () => localStorage.setItem(LABELER_KEY, input.value.trim()));
   input.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === 'Escape') input.blur(); });
   document.addEventListener('keydown', onKey);
+  byId('work').addEventListener('click', (e) => {
+    const link = /** @type {HTMLElement} */ (e.target).closest('a[href^="#"]');
+    if (!link) return;
+    e.preventDefault();
+    go(/** @type {string} */ (link.getAttribute('href')));
+  });
   window.addEventListener('hashchange', () => {
     if (!state.keepMessage) clearMessage();
     state.keepMessage = false;
