@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { InputError } from '../lib/errors';
 import { startLabelServer } from '../web/server';
 import { connect, resolveTarget } from './connection';
 
@@ -11,6 +12,8 @@ export const DEFAULT_LABEL_PORT = 8300;
  * sends decisions to the builds, so it is not for the open network.
  */
 export async function labelCommand(args: { outDir: string; port?: number; release?: string; host?: string }): Promise<void> {
+  const port = args.port ?? DEFAULT_LABEL_PORT;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InputError(`expected a port number from 0 to 65535, got ${args.port}`, '--port');
   const outDir = path.resolve(args.outDir);
   const target = await resolveTarget(outDir, { start: false });
   const { connection, client } = await connect(target, 10_000);
@@ -22,9 +25,9 @@ export async function labelCommand(args: { outDir: string; port?: number; releas
       uiUrl: target.uiUrl,
       namespace: target.namespace,
       host: args.host ?? '127.0.0.1',
-      port: args.port ?? DEFAULT_LABEL_PORT,
+      port,
     }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') throw new Error(`port ${args.port ?? DEFAULT_LABEL_PORT} is in use: pick another with --port`);
+      if (err.code === 'EADDRINUSE') throw new InputError(`port ${port} is in use: pick another with --port`, '--port');
       throw err;
     });
     console.log(`labeling ${args.release ? `release ${args.release}` : 'every running build'} at ${server.url} (Ctrl-C to stop)`);

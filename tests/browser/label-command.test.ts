@@ -41,7 +41,7 @@ describe('cifar101 label', () => {
         path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), '-e',
         `require('./worker/label-command').labelCommand({ outDir: 'artifacts', port: ${port} }).catch((e) => { console.error(e.message); process.exitCode = 1; })`,
       ], { cwd: ROOT, env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress') } });
-      await expect(run).rejects.toMatchObject({ stderr: expect.stringContaining(`port ${port} is in use: pick another with --port`) });
+      await expect(run).rejects.toMatchObject({ stderr: expect.stringContaining(`--port: port ${port} is in use: pick another with --port`) });
     } finally {
       blocker.close();
     }
