@@ -186,7 +186,8 @@ describe('labeling a demo v4 build in the browser', () => {
 
     const [first, second, third, ...rest] = tasks;
     await selectInPage(first, answer(first), 'r');
-    await page.screenshot({ path: path.join(shots, 'round1.png'), fullPage: true });
+    await page.evaluate(() => { document.scrollingElement.scrollTop = 0; });
+    await page.screenshot({ path: path.join(shots, 'round1.png') });
     await copyFile(path.join(shots, 'round1.png'), '/tmp/label-screenshot.png');
     await submitInPage(first);
     await selectInPage(second, answer(second), 'a');
