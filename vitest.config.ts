@@ -6,9 +6,10 @@ export default defineConfig({
     globalSetup: ['tests/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // Integration tests start their own Temporal dev server and worker processes;
-    // two cores do not gain from running many of those at once.
-    maxWorkers: 2,
+    // One test file at a time: the integration and browser tests run real servers,
+    // worker processes and a browser, and on two cores their timing-sensitive steps
+    // (a kill mid-shard, a page racing its own auto-advance) go astray under load.
+    fileParallelism: false,
     // The SDK's warnings for activities that fail on purpose (bad-input tests) would bury the report.
     env: { CIFAR101_LOG_LEVEL: 'ERROR' },
   },

@@ -3,6 +3,8 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 
 export interface StageRow {
+  /** The scheduling event's ID: one row per activity call, however many attempts. */
+  id: string;
   activity: string;
   summary: string;
   state: 'scheduled' | 'running' | 'completed' | 'failed' | 'timed out' | 'canceled';
@@ -39,6 +41,7 @@ export async function stageHistory(client: Client, workflowId: string, runId?: s
     const scheduled = event.activityTaskScheduledEventAttributes;
     if (scheduled) {
       rows.set(id, {
+        id,
         activity: scheduled.activityType?.name ?? '?',
         summary: String(decode(event.userMetadata?.summary) ?? ''),
         state: 'scheduled',
