@@ -85,8 +85,9 @@ export function formatHistory(rows: StageRow[]): string {
     r.attempt > 1 ? `attempt ${r.attempt}` : '',
     r.seconds === null ? '' : `${r.seconds.toFixed(2)}s`,
     r.cached === null ? '' : r.cached ? 'cached' : 'computed',
+    r.worker ?? '',
     r.summary + (r.failure ? ` (${r.failure})` : ''),
   ]);
-  const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...lines.map((l) => l[i].length), 0));
-  return lines.map((l) => l.map((cell, i) => (i < 5 ? cell.padEnd(widths[i]) : cell)).join('  ').trimEnd()).join('\n');
+  const widths = [0, 1, 2, 3, 4, 5].map((i) => Math.max(...lines.map((l) => l[i].length), 0));
+  return lines.map((l) => l.map((cell, i) => (i < 6 ? cell.padEnd(widths[i]) : cell)).join('  ').trimEnd()).join('\n');
 }
