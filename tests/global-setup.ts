@@ -11,9 +11,15 @@ declare module 'vitest' {
   }
 }
 
-/** One real Temporal dev server for the whole test run, on free ports (never 7233/8233). */
+/**
+ * One real Temporal dev server for the whole test run, on free ports (never
+ * 7233/8233). The run's temporary files (demo builds are ~100 MB each) all go
+ * under one folder, removed at the end: TMPDIR is inherited by the test workers.
+ */
 export default async function setup(project: TestProject) {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'cifar101-temporal-'));
+  const runDir = await mkdtemp(path.join(os.tmpdir(), 'cifar101-test-run-'));
+  process.env.TMPDIR = runDir;
+  const dir = path.join(runDir, 'temporal');
   const server = await startDevServer({
     dbFile: path.join(dir, 'temporal.db'),
     logFile: path.join(dir, 'temporal.log'),
@@ -25,6 +31,6 @@ export default async function setup(project: TestProject) {
   project.provide('temporalUi', server.uiUrl);
   return async () => {
     await stopDevServer(server.pid);
-    await rm(dir, { recursive: true, force: true });
+    await rm(runDir, { recursive: true, force: true });
   };
 }
