@@ -121,14 +121,19 @@ async function selectInPage(task: LabelTask, wanted: number[], start: 'a' | 'r' 
   const want = new Set(wanted);
   const now = new Set((await selectedCells()).map((i) => task.offered[i]));
   const flips = task.offered.map((ti, i) => (want.has(ti) !== now.has(ti) ? i : -1)).filter((i) => i >= 0);
-  const columns = await page.$eval('#grid', (g) => getComputedStyle(g).gridTemplateColumns.split(' ').length);
-  let focus = Number(await page.$eval('#grid .cell.focus', (c: any) => c.dataset.index));
+  // Focus is read back from the page after every key: the grid's column count can change while
+  // its images load, and a move computed from a stale count would toggle the wrong cell.
+  const focused = async () => Number(await page.$eval('#grid .cell.focus', (c: any) => c.dataset.index));
+  const columns = () => page.$eval('#grid', (g) => getComputedStyle(g).gridTemplateColumns.split(' ').length);
   for (const i of flips) {
-    while (i - focus >= columns) { await page.keyboard.press('ArrowDown'); focus += columns; }
-    while (focus - i >= columns) { await page.keyboard.press('ArrowUp'); focus -= columns; }
-    while (focus < i) { await page.keyboard.press('ArrowRight'); focus++; }
-    while (focus > i) { await page.keyboard.press('ArrowLeft'); focus--; }
+    for (let focus = await focused(), moves = 0; focus !== i; focus = await focused(), moves++) {
+      if (moves > 1000) throw new Error(`focus stuck at cell ${focus} on the way to ${i}`);
+      const across = await columns();
+      await page.keyboard.press(i - focus >= across ? 'ArrowDown' : focus - i >= across ? 'ArrowUp' : i > focus ? 'ArrowRight' : 'ArrowLeft');
+    }
+    const before = await page.$eval(`#grid .cell[data-index="${i}"]`, (c) => c.getAttribute('aria-selected'));
     await page.keyboard.press('Space');
+    await page.waitForFunction(([index, was]) => document.querySelector(`#grid .cell[data-index="${index}"]`)?.getAttribute('aria-selected') !== was, [i, before] as const);
   }
   expect((await selectedCells()).map((i) => task.offered[i])).toEqual(task.offered.filter((ti) => want.has(ti)));
   expect(await page.innerText('#selected-count')).toBe(String(want.size));
