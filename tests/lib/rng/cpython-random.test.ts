@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CPythonRandom, sampleSetsize } from '../../../lib/rng/cpython-random';
 import { runPython } from '../../helpers/python';
+import { mulberry32 } from '../../helpers/random';
 
 type Op =
   | ['bits', number]
@@ -59,15 +60,9 @@ function run(random: CPythonRandom, op: Op): unknown {
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-/** mulberry32: an independent generator for the test inputs. */
+/** Test inputs from an independent generator. */
 function inputGenerator(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const next = mulberry32(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)); // inclusive
   const logInt = (max: number) => Math.max(1, Math.floor(Math.exp(next() * Math.log(max + 1)))); // 1..max, log-uniform
   return { next, int, logInt };

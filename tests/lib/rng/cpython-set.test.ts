@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PySet } from '../../../lib/rng/cpython-set';
 import { runPython } from '../../helpers/python';
+import { mulberry32 } from '../../helpers/random';
 
 type Case =
   | { t: 'set'; a: number[] }
@@ -33,15 +34,9 @@ function run(c: Case): number[] {
   return s.toArray();
 }
 
-/** mulberry32: an independent generator for the test inputs. */
+/** Test inputs from an independent generator. */
 function inputGenerator(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const next = mulberry32(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
   const logInt = (max: number) => Math.floor(Math.exp(next() * Math.log(max + 1))) - 1; // 0..max, log-uniform
   /** A list of ints with duplicates (small value range) or mostly distinct ones (up to 80 million). */
