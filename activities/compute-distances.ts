@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../lib/formats/files';
-import { writeNpy } from '../lib/formats/npy';
+import { readNpyRows, writeNpy } from '../lib/formats/npy';
 import { topKNeighbors } from '../lib/knn';
 import { ArtifactStore, type StageOutput } from '../lib/store';
 import { loadImages, type ActivityDeps, type ExtractSummary, type SubsetsSummary } from './common';
@@ -37,7 +37,8 @@ export function computeDistances({ store }: ActivityDeps) {
       });
       return store.stage('computeDistances', key, async (dir) => {
         const scratch = await store.scratch('computeDistances', key);
-        const candidates = await loadImages(store, subsets, 'candidate_images.npy');
+        // Only this shard's rows: at full scale the candidate file is 1.8 GB.
+        const candidates = (await readNpyRows(store.resolve(subsets.files['candidate_images.npy']), start, end)).data;
         const cifar = await loadImages(store, extract, 'cifar10_images.npy');
         const n = end - start;
         const indices = new Int32Array(n * k);
@@ -54,7 +55,7 @@ export function computeDistances({ store }: ActivityDeps) {
             squared.set(ints.subarray(count * k), at * k);
             resumed += count;
           } else {
-            const queries = candidates.subarray((start + at) * 3072, (start + at + count) * 3072);
+            const queries = candidates.subarray(at * 3072, (at + count) * 3072);
             const result = await topKNeighbors(queries, cifar, k, { signal });
             indices.set(result.indices, at * k);
             squared.set(result.distances, at * k);

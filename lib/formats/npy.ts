@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { parse } from 'npyjs';
 import { check, InputError } from '../errors';
 import { writeFileAtomic } from './files';
@@ -29,6 +29,41 @@ const MAGIC = Buffer.from('\x93NUMPY', 'latin1');
 /** Reads a .npy file (format 1.0–3.0, little-endian, C order). */
 export async function readNpy(file: string): Promise<NpyArray> {
   return parseNpy(await readFile(file), file);
+}
+
+/**
+ * Rows [start, end) of the first axis of a uint8 .npy file, read with one
+ * positioned read: a shard of a large array without loading all of it. The
+ * header is validated as readNpy does (the file's size must match its shape).
+ */
+export async function readNpyRows(file: string, start: number, end: number): Promise<{ shape: number[]; data: Uint8Array }> {
+  const handle = await open(file, 'r').catch((err) => {
+    throw new InputError(`cannot open (${err.code ?? err.message})`, file);
+  });
+  try {
+    const { size } = await handle.stat();
+    const head = Buffer.alloc(Math.min(size, 4096));
+    await handle.read(head, 0, head.length, 0);
+    check(head.length >= 10 && head.subarray(0, 6).equals(MAGIC), file, 'not a .npy file (bad magic)');
+    const headerStart = head[6] === 1 ? 10 : 12;
+    const dataStart = headerStart + (head[6] === 1 ? head.readUInt16LE(8) : head.readUInt32LE(8));
+    check(dataStart <= size, file, `truncated header: expected ${dataStart} bytes, found ${size}`);
+    check(dataStart <= head.length, file, 'header longer than 4 KiB');
+    const header = head.toString('latin1', headerStart, dataStart);
+    const shape = (/'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1] ?? '').split(',').map((x) => x.trim()).filter(Boolean).map(Number);
+    check(/'descr'\s*:\s*'\|u1'/.test(header), file, 'expected a uint8 array');
+    check(!/'fortran_order'\s*:\s*True/.test(header), file, 'fortran_order arrays are not supported (save the array in C order)');
+    check(shape.length >= 1 && shape.every((n) => Number.isInteger(n) && n >= 0), file, `bad shape (${shape.join(', ')})`);
+    const rowBytes = shape.slice(1).reduce((a, b) => a * b, 1);
+    check(size - dataStart === shape[0] * rowBytes, file, `truncated: expected ${shape[0] * rowBytes} bytes of data, found ${size - dataStart}`);
+    check(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end <= shape[0], file, `rows ${start}..${end} outside 0..${shape[0]}`);
+    const data = new Uint8Array((end - start) * rowBytes);
+    const { bytesRead } = await handle.read(data, 0, data.length, dataStart + start * rowBytes);
+    check(bytesRead === data.length, file, `truncated while reading rows ${start}..${end}`);
+    return { shape, data };
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Parses the bytes of a .npy file; `name` is the file named in errors. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../lib/errors';
-import { encodeNpy, type NpyArray, type NpyDtype, parseNpy, readNpy, writeNpy } from '../../../lib/formats/npy';
+import { encodeNpy, type NpyArray, type NpyDtype, parseNpy, readNpy, readNpyRows, writeNpy } from '../../../lib/formats/npy';
 import { runPython } from '../../helpers/python';
 import { SHARED } from '../../helpers/shared';
 
@@ -111,5 +111,23 @@ f = io.BytesIO(); np.save(f, np.asfortranarray(np.arange(6, dtype=np.int32).resh
       await writeFile(file, good.subarray(0, good.length - 1));
       await expect(readNpy(file)).rejects.toThrow(`${file}: truncated: expected 24 bytes of data, found 23`);
     });
+  });
+});
+
+describe('readNpyRows', () => {
+  it('reads a slice of rows equal to the same rows of the whole array, and names bad files', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'npy-rows-'));
+    const file = path.join(dir, 'images.npy');
+    const data = Uint8Array.from({ length: 7 * 4 * 3 }, (_, i) => (i * 37) % 251);
+    await writeNpy(file, { dtype: 'uint8', shape: [7, 4, 3], data });
+    const rows = await readNpyRows(file, 2, 5);
+    expect(rows.shape).toEqual([7, 4, 3]);
+    expect(Buffer.from(rows.data).equals(Buffer.from(data.subarray(2 * 12, 5 * 12)))).toBe(true);
+    expect((await readNpyRows(file, 7, 7)).data.length).toBe(0);
+    await expect(readNpyRows(file, 5, 8)).rejects.toThrow(/images\.npy: rows 5\.\.8 outside 0\.\.7/);
+    await writeNpy(path.join(dir, 'ints.npy'), { dtype: 'int32', shape: [3], data: Int32Array.from([1, 2, 3]) });
+    await expect(readNpyRows(path.join(dir, 'ints.npy'), 0, 1)).rejects.toThrow(/ints\.npy: expected a uint8 array/);
+    await writeFile(path.join(dir, 'short.npy'), (await readFile(file)).subarray(0, 100));
+    await expect(readNpyRows(path.join(dir, 'short.npy'), 0, 1)).rejects.toThrow(/short\.npy: truncated/);
   });
 });
