@@ -36,8 +36,9 @@ export function checkNearDuplicates({ store }: ActivityDeps) {
         const images = new Uint8Array(tiIndices.length * 3072);
         tiIndices.forEach((ti, i) => images.set(candidates.subarray(rowOf.get(ti)! * 3072, (rowOf.get(ti)! + 1) * 3072), i * 3072));
         const pairs: DuplicatePair[] = [];
-        const within = await topKNeighbors(images, images, Math.min(2, tiIndices.length), { signal: cancellation() });
+        // Each image's nearest other image: itself first, then the closest one.
         const k = Math.min(2, tiIndices.length);
+        const within = await topKNeighbors(images, images, k, { signal: cancellation() });
         const seen = new Set<string>();
         for (let i = 0; i < tiIndices.length; i++) {
           for (let j = 0; j < k; j++) {

@@ -128,6 +128,6 @@ export function assignKeywords({ store }: ActivityDeps) {
 }
 
 /** Counts by decreasing count, then keyword. */
-export function sortCounts(counts: Record<string, number>): Record<string, number> {
+function sortCounts(counts: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(counts).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
 }

@@ -37,7 +37,7 @@ async function prepareRound(
   round: 1 | 2,
   mode: string,
   inputs: { extract: StageOutput<ExtractSummary>; keywords: StageOutput; subsets: StageOutput<SubsetsSummary>; counts: StageOutput },
-  offer: (entry: { className: string; keyword: string; rows: number[] }, tiOf: (row: number) => number) => { offered: number[]; preselected?: number[] },
+  offer: (entry: { className: string; keyword: string; rows: number[] }, subsets: { tiIndices: Int32Array; rowOf: Map<number, number> }) => { offered: number[]; preselected?: number[] },
 ): Promise<PreparedRound> {
   const { tiIndices, entries, rowOf } = await loadSubsets(store, inputs.subsets);
   const quotas = await store.readJson<Quotas>(inputs.counts.files['quotas.json']);
@@ -46,7 +46,7 @@ async function prepareRound(
   for (const entry of entries) {
     const needed = quotaOf(quotas, entry.className, entry.keyword);
     if (needed === 0) continue;
-    const { offered, preselected } = offer(entry, (row) => tiIndices[row]);
+    const { offered, preselected } = offer(entry, { tiIndices, rowOf });
     const references: number[] = [];
     for (let i = 0; i < cifarKeywords.length && references.length < REFERENCES; i++) if (cifarKeywords[i] === entry.keyword) references.push(i);
     all.push({
@@ -89,7 +89,7 @@ type RoundInputs = {
  */
 export function labelCandidates({ store }: ActivityDeps) {
   return async function labelCandidates(input: RoundInputs): Promise<PreparedRound> {
-    return runStage(() => prepareRound(store, 'labelCandidates', 1, input.mode, input, (entry, tiOf) => ({ offered: entry.rows.map(tiOf) })));
+    return runStage(() => prepareRound(store, 'labelCandidates', 1, input.mode, input, (entry, { tiIndices }) => ({ offered: entry.rows.map((row) => tiIndices[row]) })));
   };
 }
 
@@ -102,8 +102,7 @@ export function confirmCandidates({ store }: ActivityDeps) {
     return runStage(async () => {
       const neighbors = await loadNeighbors(store, input.distances);
       const accepted = await store.readJson<Record<string, Record<string, number[]>>>(input.labels.files['accepted.json']);
-      const { rowOf } = await loadSubsets(store, input.subsets);
-      return prepareRound(store, 'confirmCandidates', 2, input.mode, input, (entry) => {
+      return prepareRound(store, 'confirmCandidates', 2, input.mode, input, (entry, { rowOf }) => {
         const offered = (accepted[entry.className]?.[entry.keyword] ?? []).filter((ti) => neighbors.nearest(rowOf.get(ti)!) > input.minCifarDistance);
         return { offered, preselected: offered };
       });

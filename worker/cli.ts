@@ -23,8 +23,10 @@ const USAGE = `usage: cifar101 <command> [options]
                          every stage of the latest build: state, attempts, time, cache hit
   evaluate --predictions DIR --original-labels FILE.npy --release-labels DIR --out OUT
                          accuracy of models on CIFAR-10 vs each release: tables, CIs, scatter plots
-  replay <history.json[.gz]>...
+  replay <history.pb[.gz]>...
                          replay recorded build histories against this code (a change that would break builds in flight fails)
+  record-history <workflow-id> <file.pb.gz> [--run-id ID]
+                         save a build's event history for replay tests
   worker                 run a worker (more workers, here or elsewhere, share the shards)
   server start|stop|status
                          the local Temporal dev server (state in <out>/temporal.db, UI on 8233)
@@ -64,7 +66,7 @@ async function findBuild(client: Client, ref: string, taskQueue: string): Promis
 }
 
 async function main(argv: string[]): Promise<void> {
-  const args = minimist(argv, { string: ['port', 'host', 'published', 'task-queue', 'concurrency', 'out', 'source', 'tinyimages', 'cifar10', 'predictions', 'original-labels', 'release-labels'], boolean: ['worker', 'help'], default: { worker: true } });
+  const args = minimist(argv, { string: ['run-id', 'port', 'host', 'published', 'task-queue', 'concurrency', 'out', 'source', 'tinyimages', 'cifar10', 'predictions', 'original-labels', 'release-labels'], boolean: ['worker', 'help'], default: { worker: true } });
   const [command, ...rest] = args._;
   const outDir = path.resolve(args.out ?? 'artifacts');
   switch (command) {
@@ -106,6 +108,13 @@ async function main(argv: string[]): Promise<void> {
       if (!rest.length) throw new InputError('which histories? e.g. cifar101 replay tests/histories/v4-demo.json.gz', 'command line');
       const { replayHistories } = await import('./replay');
       for (const line of await replayHistories(rest)) console.log(line);
+      return;
+    }
+    case 'record-history': {
+      if (rest.length !== 2) throw new InputError('cifar101 record-history <workflow-id> <file.pb.gz> [--run-id ID]', 'command line');
+      const { recordHistory } = await import('./replay');
+      const events = await withClient(outDir, (client) => recordHistory(client, rest[0], args['run-id'], rest[1]));
+      console.log(`${rest[1]}: ${events} events`);
       return;
     }
     case 'status':
