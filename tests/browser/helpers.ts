@@ -1,5 +1,5 @@
 // Shared by the browser tests: Debian's chromium through playwright-core, and small image arrays.
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { writeNpy } from '../../lib/formats/npy';
 
 /** Where Debian's `chromium` package puts the browser; CHROMIUM overrides it. */
@@ -37,4 +37,26 @@ export async function writeImages(file: string, count: number, first = 0): Promi
   for (let i = 0; i < count; i++) data.set(syntheticImage(first + i), i * 3072);
   await writeNpy(file, { dtype: 'uint8', shape: [count, 32, 32, 3], data });
   return data;
+}
+
+/**
+ * Makes the page's next POST to /api/labels carry `extra` among its accepted images, as a tampered
+ * client would send it. Done in the page, around its `fetch`: routing the request through the
+ * DevTools protocol needs its body, which chromium does not always hand over (the handler then
+ * throws and the request hangs).
+ */
+export async function tamperNextSubmission(page: Page, extra: number): Promise<void> {
+  await page.evaluate((image) => {
+    const w = globalThis as unknown as { fetch: (url: unknown, init?: { body?: unknown }) => Promise<unknown> };
+    const original = w.fetch;
+    w.fetch = (url, init) => {
+      if (String(url).endsWith('/api/labels') && typeof init?.body === 'string') {
+        w.fetch = original;
+        const body = JSON.parse(init.body);
+        body.decision.accepted.push(image);
+        return original(url, { ...init, body: JSON.stringify(body) });
+      }
+      return original(url, init);
+    };
+  }, extra);
 }

@@ -15,7 +15,7 @@ import { buildWorkflowId } from '../../workflows/build';
 import { pendingWork } from '../../workflows/messages';
 import type { BuildResult, LabelTask, PendingWork } from '../../workflows/types';
 import { releaseHashes, tempDir, uniqueQueue, useTestServer, writeConfigs } from '../helpers/build';
-import { launchChromium } from './helpers';
+import { launchChromium, tamperNextSubmission } from './helpers';
 
 /** Thresholds above the demo's 3,000 minimum distance, so the check flags pairs and the review has work (24, then 8, then 4). */
 const THRESHOLD = 3100;
@@ -201,11 +201,7 @@ describe('labeling a demo v4 build in the browser', () => {
     // A crafted request: an image of another task slipped into the page's submission.
     const stranger = rest[0].offered.find((ti) => !third.offered.includes(ti))!;
     await selectInPage(third, answer(third), 'r');
-    await page.route('**/api/labels', async (route) => {
-      const body = JSON.parse(route.request().postData()!);
-      body.decision.accepted.push(stranger);
-      await route.continue({ postData: JSON.stringify(body) });
-    });
+    await tamperNextSubmission(page, stranger);
     await page.keyboard.press('Enter');
     await page.waitForSelector('#message.error:not([hidden])');
     expect(await page.innerText('#message')).toBe(`Not accepted: image ${stranger} was not offered in task "${third.id}"`);
@@ -215,7 +211,6 @@ describe('labeling a demo v4 build in the browser', () => {
     expect(box.y).toBeGreaterThanOrEqual(0);
     expect(box.y + box.height).toBeLessThan(page.viewportSize()!.height);
     await page.screenshot({ path: path.join(shots, 'rejected.png') });
-    await page.unroute('**/api/labels');
     expect((await handle.query(pendingWork)).tasks.map((t) => t.id)).toContain(third.id);
     await submitInPage(third);
 

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startLabelServer } from '../../web/server';
 import { pendingWork, submitLabels } from '../../workflows/messages';
 import type { ArtifactRef, LabelTask, PendingWork } from '../../workflows/types';
-import { launchChromium, writeImages } from './helpers';
+import { launchChromium, tamperNextSubmission, writeImages } from './helpers';
 import type { buildRelease as fakeBuild } from './fake-build.workflow';
 
 const CANDIDATES = 'cache/buildKeywordSubsets/k1/candidate_images.npy';
@@ -151,14 +151,9 @@ describe('labeling page', () => {
   });
 
   it('shows the build\'s rejection of a tampered submission, which changes nothing', async () => {
-    await page.route('**/api/labels', async (route) => {
-      const body = JSON.parse(route.request().postData()!);
-      body.decision.accepted.push(999999);
-      await route.continue({ postData: JSON.stringify(body) });
-    });
+    await tamperNextSubmission(page, 999999);
     await page.keyboard.press('Enter');
     expect(await errorMessage()).toBe('Not accepted: image 999999 was not offered in task "r1/cat/tabby cat"');
-    await page.unroute('**/api/labels');
     expect(await pendingIds()).toEqual(['r1/cat/tabby cat', 'r1/dog/puppy', 'r2/cat/kitty']);
     expect(await selectedCells()).toHaveLength(4);
   });
