@@ -119,9 +119,8 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'status':
       return withClient(outDir, async (client) => {
-        for await (const wf of client.workflow.list({ query: `WorkflowType = 'buildRelease'` })) {
-          console.log(`${wf.workflowId}  ${wf.status.name}  started ${wf.startTime.toISOString()}${wf.closeTime ? `  closed ${wf.closeTime.toISOString()}` : ''}`);
-        }
+        const { buildStatuses, formatStatus } = await import('./status');
+        console.log(formatStatus(await buildStatuses(client)));
       });
     case 'history':
       if (!rest[0]) throw new InputError('which release? e.g. cifar101 history v6', 'command line');

@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { loadReleaseConfig } from '../../configs';
 import { runBuild } from '../../worker/build';
+import { buildStatuses } from '../../worker/status';
 import { DEMO_SEED } from '../../worker/defaults';
 import { agreementTable, type AcceptedMap } from '../../lib/agreement';
 import { startLabelServer } from '../../web/server';
@@ -184,6 +185,9 @@ describe('labeling a demo v4 build in the browser', () => {
     truth = JSON.parse(await readFile(path.join(dir, 'out', 'demo', `seed-${DEMO_SEED}`, 'ground_truth.json'), 'utf8'));
     remember(tasks);
     expect(tasks.length).toBeGreaterThan(20);
+    // what `cifar101 status` says of the waiting build
+    const status = (await buildStatuses(client)).find((s) => s.workflowId === workflowId)!;
+    expect(status).toMatchObject({ state: 'RUNNING', stage: 'labelCandidates', waiting: `${tasks.length} keywords wait for labels (round 1): cifar101 label` });
     await page.goto(server.url);
     await page.fill('#labeler', LABELER);
     await page.waitForSelector(`section[data-workflow="${workflowId}"] a[data-task]`);

@@ -1,8 +1,12 @@
 import { cp, readdir, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generateDemoCorpus } from '../../lib/demo/generate';
+import { Client, Connection } from '@temporalio/client';
+import { loadReleaseConfig } from '../../configs';
 import { runBuild } from '../../worker/build';
+import { buildStatuses } from '../../worker/status';
+import { buildWorkflowId } from '../../workflows/build';
 import { ROOT, tempDir, uniqueQueue, useTestServer } from '../helpers/build';
 
 /** Everything in the store's cache: entries and leftovers of any kind. */
@@ -17,12 +21,15 @@ async function cacheContents(outDir: string): Promise<string[]> {
 
 describe('bad data files', () => {
   let corpus: string;
+  let connection: Connection;
 
   beforeAll(async () => {
-    useTestServer();
+    connection = await Connection.connect({ address: useTestServer() });
     corpus = path.join(await tempDir('bad-corpus'), 'demo');
     await generateDemoCorpus(corpus, { seed: 3 });
   }, 120_000);
+
+  afterAll(() => connection?.close());
 
   async function broken(name: string, damage: (dir: string) => Promise<void>) {
     const dir = path.join(await tempDir(`bad-${name}`), 'data');
@@ -39,8 +46,14 @@ describe('bad data files', () => {
   ])('%s fails the build with an error naming the file, and the store holds nothing of it', async (_what, damage, message) => {
     const source = await broken(String(_what).replace(/\W+/g, '-'), damage as (d: string) => Promise<void>);
     const outDir = await tempDir('bad-out');
-    await expect(runBuild({ config: path.join(ROOT, 'configs', 'v4.yaml'), source, outDir, quiet: true, taskQueue: uniqueQueue('bad') }))
-      .rejects.toThrow(message);
+    const config = path.join(ROOT, 'configs', 'v4.yaml');
+    const taskQueue = uniqueQueue('bad');
+    await expect(runBuild({ config, source, outDir, quiet: true, taskQueue })).rejects.toThrow(message);
     expect(await cacheContents(outDir)).toEqual([]);
+    // `cifar101 status` names the failed stage and the file
+    const id = buildWorkflowId(await loadReleaseConfig(config), taskQueue);
+    const status = (await buildStatuses(new Client({ connection }))).find((s) => s.workflowId === id)!;
+    expect(status.state).toBe('FAILED');
+    expect(status.failure).toMatch(message);
   }, 120_000);
 });

@@ -7,6 +7,7 @@ import { TinyImages } from '../../lib/formats/tinyimages';
 import { sha256 } from '../../lib/hash';
 import { runBuild } from '../../worker/build';
 import { stageHistory } from '../../worker/history';
+import { buildStatuses, formatStatus } from '../../worker/status';
 import { buildWorkflowId } from '../../workflows/build';
 import { releaseHashes, tempDir, uniqueQueue, useTestServer, writeConfigs } from '../helpers/build';
 
@@ -105,6 +106,18 @@ describe('demo build of v4 and v6 on a real Temporal server', () => {
     expect(again.result.stages.filter((s) => !s.cached)).toEqual([]);
     expect(await releaseHashes(path.join(outDir, 'releases', 'v4'))).toEqual(before.v4);
     expect(await releaseHashes(path.join(outDir, 'releases', 'v6'))).toEqual(before.v6);
+
+    // `cifar101 status` tells the same from the server: the latest run of each build, all cached, after an earlier one.
+    const { loadReleaseConfig } = await import('../../configs');
+    const statuses = await buildStatuses(client);
+    for (const config of [configs.v6, configs.v4]) {
+      const id = buildWorkflowId(await loadReleaseConfig(config), taskQueue);
+      const status = statuses.find((s) => s.workflowId === id)!;
+      expect(status).toMatchObject({ state: 'COMPLETED', computed: 0, waiting: null, failure: null });
+      expect(status.cached).toBeGreaterThan(10);
+      expect(status.earlierRuns).toBeGreaterThanOrEqual(1);
+      expect(formatStatus(statuses)).toContain(`${id}  ${status.release}  COMPLETED`);
+    }
   }, 300_000);
 
   test('changing the seed reruns sampling and what follows, nothing before it', async () => {
