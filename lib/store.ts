@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from './errors';
 import { sha256File, sha256Json } from './hash';
@@ -23,6 +23,8 @@ export interface StageOutput<S = object> {
 
 /** The store's own record of an entry (a stage may write a file called manifest.json itself). */
 const ENTRY = '.entry.json';
+/** The file holding the store's identity, at its root. */
+const STORE_ID = 'store-id';
 
 interface Manifest<S> {
   stage: string;
@@ -43,6 +45,33 @@ export class ArtifactStore {
   /** The cache key of a stage: its name, code version and every input. */
   static key(stage: string, version: number, inputs: unknown): string {
     return sha256Json({ stage, version, inputs }).slice(0, 32);
+  }
+
+  /**
+   * The store's identity: made on first use and kept in the folder, so every
+   * worker that shares the folder (on any machine, under any mount path) has
+   * the same one, and workers of different folders never do.
+   */
+  async id(): Promise<string> {
+    const file = path.join(this.root, STORE_ID);
+    const read = async () => (await readFile(file, 'utf8')).trim();
+    try {
+      return await read();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    await mkdir(this.root, { recursive: true });
+    // Written whole under a temporary name, then linked into place: a reader never sees it half-written, and of two workers racing the first link wins.
+    const tmp = `${file}.${randomBytes(4).toString('hex')}`;
+    await writeFile(tmp, `${randomBytes(6).toString('hex')}\n`);
+    try {
+      await link(tmp, file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      await unlink(tmp);
+    }
+    return read();
   }
 
   /** Absolute path of a stored file. */

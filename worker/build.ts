@@ -1,11 +1,13 @@
-import { Client, WorkflowIdConflictPolicy } from '@temporalio/client';
+import { Client, WorkflowIdConflictPolicy, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter, SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import cliProgress from 'cli-progress';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadReleaseConfig, type ReleaseConfig } from '../configs';
 import { progress as progressQuery } from '../workflows/messages';
-import { buildRelease, buildWorkflowId, TASK_QUEUE } from '../workflows/build';
+import { InputError } from '../lib/errors';
+import { ArtifactStore } from '../lib/store';
+import { buildRelease, buildWorkflowId, storeQueue, TASK_QUEUE } from '../workflows/build';
 import type { BuildConfig, BuildInput, BuildResult, SourceSpec } from '../workflows/types';
 import { connect, resolveTarget, workflowUrl, type Target } from './connection';
 import { DEMO_SEED } from './defaults';
@@ -44,7 +46,7 @@ export async function runBuild(opts: BuildOptions): Promise<{ result: BuildResul
   const { connection, client } = await connect(target);
   const taskQueue = opts.taskQueue ?? TASK_QUEUE;
   const local = opts.worker === false ? null : await createWorker({ address: target.address, namespace: target.namespace, artifactsDir: outDir, taskQueue });
-  const running = local?.worker.run();
+  const running = local?.run();
   try {
     // The published folder carries the models' predictions and the CIFAR-10 test labels: evaluate them unless told otherwise.
     if (opts.source?.kind === 'published') {
@@ -64,14 +66,19 @@ export async function runBuild(opts: BuildOptions): Promise<{ result: BuildResul
       ...(opts.originalLabels ? { originalLabels: path.resolve(opts.originalLabels) } : {}),
     };
     const workflowId = buildWorkflowId(config, taskQueue);
+    // The build runs on its store's queue, where only workers of this folder (shared or not) poll.
+    const queue = local?.taskQueue ?? storeQueue(taskQueue, await new ArtifactStore(outDir).id());
+    const identity: BuildIdentity = { source: input.source, taskQueue: queue, outDir };
     const handle = await client.workflow.start(buildRelease, {
       args: [input],
-      taskQueue,
+      taskQueue: queue,
       workflowId,
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       staticSummary: `CIFAR-10.1 ${config.release} (${config.file})`,
+      memo: { build: identity },
       ...(target.searchAttributes ? { typedSearchAttributes: [{ key: CifarRelease, value: config.release }] } : {}),
     });
+    await checkAttached(handle, identity);
     const url = workflowUrl(target, workflowId);
     if (!opts.quiet) console.log(`build ${config.release}: workflow ${workflowId}${url ? `\n  ${url}` : ''}`);
     const stopProgress = opts.quiet ? () => undefined : showProgress(client, workflowId);
@@ -84,11 +91,36 @@ export async function runBuild(opts: BuildOptions): Promise<{ result: BuildResul
       await stopProgress();
     }
   } finally {
-    local?.worker.shutdown();
+    local?.shutdown();
     await running;
     await local?.close();
     await connection.close();
   }
+}
+
+/** What, besides the config, tells one build from another of the same workflow ID. */
+interface BuildIdentity {
+  source: SourceSpec;
+  /** The store's queue: the same store under another path (a shared folder on another machine) has the same. */
+  taskQueue: string;
+  /** Where the release goes: shown, not compared. */
+  outDir: string;
+}
+
+/**
+ * The same config attaches to the running build, but only to one that reads
+ * the same source into the same store: another would hand back a release
+ * made from other data, or kept somewhere else.
+ */
+async function checkAttached(handle: WorkflowHandle, ours: BuildIdentity): Promise<void> {
+  const theirs = (await handle.describe()).memo?.build as BuildIdentity | undefined;
+  if (!theirs) return; // started by hand: nothing to compare
+  if (JSON.stringify(theirs.source) === JSON.stringify(ours.source) && theirs.taskQueue === ours.taskQueue) return;
+  const show = (b: BuildIdentity) => `source ${JSON.stringify(b.source)}, --out ${b.outDir}`;
+  throw new InputError(
+    `is already running (${show(theirs)}), and this build asks for ${show(ours)}; wait for it to finish (cifar101 status), or run this one on its own --task-queue`,
+    `build ${handle.workflowId}`,
+  );
 }
 
 /** Prints each stage as it finishes, with a bar for the running stage fed by its activities' heartbeats. */

@@ -32,7 +32,7 @@ const USAGE = `usage: cifar101 <command> [options]
                          the local Temporal dev server (state in <out>/temporal.db, UI on 8233)
 
   --out DIR              artifacts folder (default: artifacts)
-  --task-queue NAME      task queue of the build and its workers (default: cifar101)
+  --task-queue NAME      name of the deployment: workflow IDs start with it, workers poll NAME-store-<id of --out> (default: cifar101)
   --concurrency N        (worker) activities run at once (default: the number of cores)
   TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE: use another Temporal server instead of the local one`;
 
@@ -132,15 +132,15 @@ async function main(argv: string[]): Promise<void> {
     case 'worker': {
       const target = await resolveTarget(outDir, { start: false });
       const { createWorker } = await import('./worker');
-      const { worker, close } = await createWorker({
+      const worker = await createWorker({
         address: target.address, namespace: target.namespace, artifactsDir: outDir,
         taskQueue: args['task-queue'], concurrency: args.concurrency ? Number(args.concurrency) : undefined,
       });
-      console.log(`worker ${worker.options.identity} polling ${target.address}`);
+      console.log(`worker ${worker.identity} polling ${target.address}, queue ${worker.taskQueue} (the builds of the store in ${outDir})`);
       try {
         await worker.run(); // SIGINT/SIGTERM shut it down gracefully
       } finally {
-        await close();
+        await worker.close();
       }
       return;
     }

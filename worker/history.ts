@@ -14,6 +14,8 @@ export interface StageRow {
   cached: boolean | null;
   /** The worker that ran the (last) attempt. */
   worker: string | null;
+  /** The task queue the activity was scheduled on: its build's store queue. */
+  taskQueue: string;
   failure?: string;
 }
 
@@ -50,6 +52,7 @@ export async function stageHistory(client: Client, workflowId: string, runId?: s
         seconds: null,
         cached: null,
         worker: null,
+        taskQueue: scheduled.taskQueue?.name ?? '',
       });
       continue;
     }

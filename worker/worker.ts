@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createActivities } from '../activities';
 import { ArtifactStore } from '../lib/store';
-import { TASK_QUEUE } from '../workflows/build';
+import { storeQueue, TASK_QUEUE } from '../workflows/build';
 import { workflowBundle } from './bundle';
 
 /**
@@ -25,17 +25,30 @@ function installRuntime(): void {
   }
 }
 
-export async function createWorker(opts: { address: string; namespace: string; artifactsDir: string; taskQueue?: string; identity?: string; concurrency?: number }) {
+export interface BuildWorker {
+  /** The worker's identity in the event history. */
+  identity: string;
+  /** The queue it polls: its store's (see storeQueue). */
+  taskQueue: string;
+  /** Runs until shutdown() (or SIGINT/SIGTERM). */
+  run(): Promise<void>;
+  shutdown(): void;
+  close(): Promise<void>;
+}
+
+/** A worker for the builds of the artifact store in `artifactsDir`: their workflows and stage activities, on the store's queue. */
+export async function createWorker(opts: { address: string; namespace: string; artifactsDir: string; taskQueue?: string; identity?: string; concurrency?: number }): Promise<BuildWorker> {
   installRuntime();
   const store = new ArtifactStore(path.resolve(opts.artifactsDir));
   await store.removeStaleTemps();
+  const taskQueue = storeQueue(opts.taskQueue ?? TASK_QUEUE, await store.id());
   const connection = await NativeConnection.connect({ address: opts.address });
   const clientConnection = await Connection.connect({ address: opts.address });
   const client = new Client({ connection: clientConnection, namespace: opts.namespace });
   const worker = await Worker.create({
     connection,
     namespace: opts.namespace,
-    taskQueue: opts.taskQueue ?? TASK_QUEUE,
+    taskQueue,
     workflowBundle: await workflowBundle(opts.artifactsDir),
     activities: createActivities({ store, client }),
     ...(opts.identity ? { identity: opts.identity } : {}),
@@ -48,7 +61,10 @@ export async function createWorker(opts: { address: string; namespace: string; a
     defaultHeartbeatThrottleInterval: '1 second',
   });
   return {
-    worker,
+    identity: worker.options.identity,
+    taskQueue,
+    run: () => worker.run(),
+    shutdown: () => worker.shutdown(),
     async close() {
       await clientConnection.close();
       await connection.close();

@@ -49,6 +49,16 @@ const defaults: ActivityOptions = {
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 };
 
+/**
+ * The task queue a build runs on: one per artifact store under the deployment's
+ * queue name, so that only workers of that store run its workflow and stages
+ * (workers of another folder on the same server never write a stage into the
+ * wrong store). The workflow ID keeps the plain name (see buildWorkflowId).
+ */
+export function storeQueue(taskQueue: string, storeId: string): string {
+  return `${taskQueue}-store-${storeId}`;
+}
+
 /** Calls one stage activity with a summary for the event history. */
 function stage<K extends keyof Activities>(name: K, summary: string): Activities[K] {
   return proxyActivities<Activities>({ ...defaults, summary })[name];
@@ -118,6 +128,8 @@ export async function buildRelease(input: BuildInput): Promise<BuildResult> {
         workflowId: id,
         taskQueue: workflowInfo().taskQueue,
         staticSummary: `base release ${baseConfig.release}`,
+        // what `cifar101 build` of the base release compares before attaching to it (see worker/build.ts)
+        memo: { build: { source: input.source, taskQueue: workflowInfo().taskQueue, outDir: input.outDir } },
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

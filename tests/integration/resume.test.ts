@@ -6,10 +6,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadReleaseConfig } from '../../configs';
+import { ArtifactStore } from '../../lib/store';
 import { runBuild, toBuildConfig } from '../../worker/build';
 import { stageHistory, type StageRow } from '../../worker/history';
 import { freePort, startDevServer, stopDevServer, type DevServer } from '../../worker/temporal-server';
-import { buildRelease, buildWorkflowId } from '../../workflows/build';
+import { buildRelease, buildWorkflowId, storeQueue } from '../../workflows/build';
 import { DEMO_SEED } from '../../worker/defaults';
 import { releaseHashes, ROOT, tempDir, uniqueQueue, useTestServer, writeConfigs } from '../helpers/build';
 
@@ -54,7 +55,8 @@ describe('resume after failure', () => {
     const config = await loadReleaseConfig(configs.v4);
     return client.workflow.start(buildRelease, {
       args: [{ config: toBuildConfig(config), source: { kind: 'demo', seed: DEMO_SEED }, outDir, idPrefix: taskQueue }],
-      taskQueue,
+      // the queue the workers of this folder poll
+      taskQueue: storeQueue(taskQueue, await new ArtifactStore(outDir).id()),
       workflowId: buildWorkflowId(config, taskQueue),
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     });

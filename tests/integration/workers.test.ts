@@ -8,7 +8,8 @@ import { loadReleaseConfig } from '../../configs';
 import { runBuild, toBuildConfig } from '../../worker/build';
 import { DEMO_SEED } from '../../worker/defaults';
 import { stageHistory } from '../../worker/history';
-import { buildRelease, buildWorkflowId } from '../../workflows/build';
+import { ArtifactStore } from '../../lib/store';
+import { buildRelease, buildWorkflowId, storeQueue } from '../../workflows/build';
 import { releaseHashes, ROOT, tempDir, uniqueQueue, useTestServer, writeConfigs } from '../helpers/build';
 
 function startWorker(outDir: string, taskQueue: string, address: string, name: string): ChildProcess {
@@ -33,13 +34,15 @@ describe('shards across workers', () => {
     const outDir = path.join(dir, 'three');
     const taskQueue = uniqueQueue('three');
     const workers = ['a', 'b', 'c'].map((name) => startWorker(dir, taskQueue, address, name));
+    // the workers' store (the folder they were given) has one queue, which all three poll
+    const queue = storeQueue(taskQueue, await new ArtifactStore(dir).id());
     const connection = await Connection.connect({ address });
     try {
       const client = new Client({ connection });
       const config = await loadReleaseConfig(configs.v4);
       const handle = await client.workflow.start(buildRelease, {
         args: [{ config: toBuildConfig(config), source: { kind: 'demo', seed: DEMO_SEED }, outDir, idPrefix: taskQueue }],
-        taskQueue,
+        taskQueue: queue,
         workflowId: buildWorkflowId(config, taskQueue),
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       });
@@ -47,6 +50,7 @@ describe('shards across workers', () => {
       const shards = (await stageHistory(client, handle.workflowId)).filter((r) => r.activity === 'computeDistances');
       expect(shards.length).toBeGreaterThanOrEqual(9);
       expect(new Set(shards.map((r) => r.worker)).size).toBe(3);
+      expect(new Set(shards.map((r) => r.taskQueue))).toEqual(new Set([queue]));
       expect(await releaseHashes(result.releaseDir)).toEqual(await releaseHashes(single.result.releaseDir));
     } finally {
       workers.forEach((w) => w.kill('SIGTERM'));
