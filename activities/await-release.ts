@@ -1,13 +1,24 @@
+import { attachConflict, type BuildIdentity } from '../lib/build-identity';
+import { InputError } from '../lib/errors';
 import type { BuildResult } from '../workflows/types';
 import type { ActivityDeps } from './common';
 import { runStage } from './context';
 
-/** Waits for a release build that another client started (v6 needs v4 and finds it already running). */
+/**
+ * Waits for a release build that another client started (v6 needs v4 and
+ * finds it already running), if it reads the same source into the same store
+ * as the build waiting for it: its files are no use from another store.
+ */
 export function awaitRelease({ client }: ActivityDeps) {
-  return async function awaitRelease(input: { workflowId: string }): Promise<BuildResult> {
+  return async function awaitRelease(input: { workflowId: string; identity?: BuildIdentity }): Promise<BuildResult> {
     return runStage(async () => {
       if (!client) throw new Error('awaitRelease needs a Temporal client');
-      return client.workflow.getHandle(input.workflowId).result();
+      const handle = client.workflow.getHandle(input.workflowId);
+      if (input.identity) {
+        const conflict = attachConflict((await handle.describe()).memo?.build as BuildIdentity | undefined, input.identity);
+        if (conflict) throw new InputError(conflict, `base release build ${input.workflowId}`);
+      }
+      return handle.result();
     });
   };
 }

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadReleaseConfig, type ReleaseConfig } from '../configs';
 import { progress as progressQuery } from '../workflows/messages';
+import { attachConflict, type BuildIdentity } from '../lib/build-identity';
 import { InputError } from '../lib/errors';
 import { ArtifactStore } from '../lib/store';
 import { buildRelease, buildWorkflowId, storeQueue, TASK_QUEUE } from '../workflows/build';
@@ -98,29 +99,10 @@ export async function runBuild(opts: BuildOptions): Promise<{ result: BuildResul
   }
 }
 
-/** What, besides the config, tells one build from another of the same workflow ID. */
-interface BuildIdentity {
-  source: SourceSpec;
-  /** The store's queue: the same store under another path (a shared folder on another machine) has the same. */
-  taskQueue: string;
-  /** Where the release goes: shown, not compared. */
-  outDir: string;
-}
-
-/**
- * The same config attaches to the running build, but only to one that reads
- * the same source into the same store: another would hand back a release
- * made from other data, or kept somewhere else.
- */
+/** Attaching to a running build of the same config is fine only if it reads the same source into the same store. */
 async function checkAttached(handle: WorkflowHandle, ours: BuildIdentity): Promise<void> {
-  const theirs = (await handle.describe()).memo?.build as BuildIdentity | undefined;
-  if (!theirs) return; // started by hand: nothing to compare
-  if (JSON.stringify(theirs.source) === JSON.stringify(ours.source) && theirs.taskQueue === ours.taskQueue) return;
-  const show = (b: BuildIdentity) => `source ${JSON.stringify(b.source)}, --out ${b.outDir}`;
-  throw new InputError(
-    `is already running (${show(theirs)}), and this build asks for ${show(ours)}; wait for it to finish (cifar101 status), or run this one on its own --task-queue`,
-    `build ${handle.workflowId}`,
-  );
+  const conflict = attachConflict((await handle.describe()).memo?.build as BuildIdentity | undefined, ours);
+  if (conflict) throw new InputError(conflict, `build ${handle.workflowId}`);
 }
 
 /** Prints each stage as it finishes, with a bar for the running stage fed by its activities' heartbeats. */

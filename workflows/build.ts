@@ -14,6 +14,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createActivities } from '../activities';
 import type { ExtractSummary } from '../activities/common';
 import { PIXEL_STAGES } from '../activities/pixel-stages';
+import type { BuildIdentity } from '../lib/build-identity';
 import type { PublishedStage } from '../activities/import-published';
 import type { SampleSummary } from '../activities/sample-release';
 import { pendingWork, progress, reviewDuplicates, submitLabels } from './messages';
@@ -120,6 +121,7 @@ export async function buildRelease(input: BuildInput): Promise<BuildResult> {
   /** Builds (or attaches to) the release this one grows from: v6 starts from v4. */
   const baseRelease = async (baseConfig: BuildConfig): Promise<BuildResult> => {
     enter('baseRelease');
+    const identity: BuildIdentity = { source: input.source, taskQueue: workflowInfo().taskQueue, outDir: input.outDir };
     // From the input, not workflowInfo(): a replay must compute the same ID.
     const id = buildWorkflowId(baseConfig, input.idPrefix ?? TASK_QUEUE);
     try {
@@ -128,12 +130,12 @@ export async function buildRelease(input: BuildInput): Promise<BuildResult> {
         workflowId: id,
         taskQueue: workflowInfo().taskQueue,
         staticSummary: `base release ${baseConfig.release}`,
-        // what `cifar101 build` of the base release compares before attaching to it (see worker/build.ts)
-        memo: { build: { source: input.source, taskQueue: workflowInfo().taskQueue, outDir: input.outDir } },
+        // what a build of the base release compares before attaching to it (lib/build-identity.ts)
+        memo: { build: identity },
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      return stage('awaitRelease', `attach to running build ${id}`)({ workflowId: id });
+      return stage('awaitRelease', `attach to running build ${id}`)({ workflowId: id, identity });
     }
   };
 
