@@ -42,7 +42,7 @@ export async function freePort(): Promise<number> {
 
 /**
  * Starts `temporal server start-dev` in the background: SQLite state in
- * `dbFile`, Web UI without the news feed (there is no internet), Updates
+ * `dbFile` (write-ahead log), Web UI without the news feed (there is no internet), Updates
  * enabled, the project's search attributes registered. Output goes to
  * `logFile`, never to our stdout: a background child holding our stdout
  * open would keep a caller's pipe (and CI) waiting forever.
@@ -68,6 +68,11 @@ export async function startDevServer(opts: {
     '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',
     '--dynamic-config-value', 'frontend.workerVersioningWorkflowAPIs=true',
     '--log-level', 'warn',
+    // A write-ahead log, synced at checkpoints: every step of a build is a few SQLite writes, and this makes them
+    // cheaper (warm demo build 4.5 s instead of 5.5 s, measured side by side). Durable across a crash or kill of
+    // the server; only the last writes before a power loss may be lost (the server resumes from the state before them).
+    '--sqlite-pragma', 'journal_mode=wal',
+    '--sqlite-pragma', 'synchronous=normal',
     ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
   ];
   if (await waitForPort('127.0.0.1', port, 0)) throw new PortInUseError(port);
