@@ -10,6 +10,7 @@ import { extractSources } from './extract-sources';
 import { assignKeywords, findCifar10Keywords } from './find-keywords';
 import { importPublished } from './import-published';
 import { confirmCandidates, labelCandidates, recordLabels, simulateLabeler } from './label-candidates';
+import { findRelease, recordRelease } from './release-record';
 import { sampleRelease } from './sample-release';
 
 export type { ActivityDeps } from './common';
@@ -34,5 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     evaluateModels: evaluateModels(deps),
     awaitRelease: awaitRelease(deps),
     importPublished: importPublished(deps),
+    findRelease: findRelease(deps),
+    recordRelease: recordRelease(deps),
   };
 }

@@ -89,14 +89,18 @@ export class ArtifactStore {
       return null;
     }
     for (const ref of Object.values(manifest.files)) {
-      const ok = await stat(this.resolve(ref)).then((s) => s.size === ref.bytes, () => false)
-        && (await sha256File(this.resolve(ref))) === ref.sha256;
-      if (!ok) {
+      if (!(await this.verify(ref))) {
         await rm(dir, { recursive: true, force: true });
         return null;
       }
     }
     return { ...manifest, cached: true };
+  }
+
+  /** Whether a stored file is there with its recorded size and SHA-256. */
+  async verify(ref: ArtifactRef): Promise<boolean> {
+    const file = this.resolve(ref);
+    return (await stat(file).then((s) => s.size === ref.bytes, () => false)) && (await sha256File(file)) === ref.sha256;
   }
 
   /**

@@ -5,6 +5,7 @@ import {
   condition,
   executeChild,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -59,6 +60,14 @@ const defaults: ActivityOptions = {
 export function storeQueue(taskQueue: string, storeId: string): string {
   return `${taskQueue}-store-${storeId}`;
 }
+
+/**
+ * Builds record their result in the store (recordRelease), and a release
+ * grown from another (v6 from v4) takes that record when it is there
+ * (findRelease) instead of running the other build again. A patch: histories
+ * of builds from before it replay without these two stages.
+ */
+const RELEASE_RECORDS = 'release-records';
 
 /** Calls one stage activity with a summary for the event history. */
 function stage<K extends keyof Activities>(name: K, summary: string): Activities[K] {
@@ -122,6 +131,12 @@ export async function buildRelease(input: BuildInput): Promise<BuildResult> {
   const baseRelease = async (baseConfig: BuildConfig): Promise<BuildResult> => {
     enter('baseRelease');
     const identity: BuildIdentity = { source: input.source, taskQueue: workflowInfo().taskQueue, outDir: input.outDir };
+    if (patched(RELEASE_RECORDS)) {
+      const found = await stage('findRelease', `the ${baseConfig.release} release, if this store has it built already`)({
+        release: baseConfig.release, configHash: baseConfig.hash, source: input.source,
+      });
+      if (found.result) return found.result;
+    }
     // From the input, not workflowInfo(): a replay must compute the same ID.
     const id = buildWorkflowId(baseConfig, input.idPrefix ?? TASK_QUEUE);
     try {
@@ -280,9 +295,7 @@ export async function buildRelease(input: BuildInput): Promise<BuildResult> {
     labels, confirmed,
   }));
 
-  enter('done');
-  await condition(allHandlersFinished);
-  return {
+  const result: BuildResult = {
     release: config.release,
     releaseDir: exported.summary.releaseDir,
     images: sample.summary.images,
@@ -292,6 +305,16 @@ export async function buildRelease(input: BuildInput): Promise<BuildResult> {
     blacklist,
     stages: state.done,
   };
+  if (patched(RELEASE_RECORDS)) {
+    enter('recordRelease');
+    done(await stage('recordRelease', `keep the ${config.release} result for the releases grown from it`)({
+      release: config.release, configHash: config.hash, source, result: { ...result, stages: [...state.done] },
+    }));
+  }
+
+  enter('done');
+  await condition(allHandlersFinished);
+  return result;
 }
 
 function validateDecision(tasks: LabelTask[], decision: LabelDecision): void {

@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readNpy } from '../../lib/formats/npy';
@@ -107,17 +107,33 @@ describe('demo build of v4 and v6 on a real Temporal server', () => {
     expect(await releaseHashes(path.join(outDir, 'releases', 'v4'))).toEqual(before.v4);
     expect(await releaseHashes(path.join(outDir, 'releases', 'v6'))).toEqual(before.v6);
 
-    // `cifar101 status` tells the same from the server: the latest run of each build, all cached, after an earlier one.
+    // `cifar101 status` tells the same from the server: the second v6 run, all cached, after the first one;
+    // and it took the v4 release recorded in the store instead of running the v4 build again.
     const { loadReleaseConfig } = await import('../../configs');
     const statuses = await buildStatuses(client);
-    for (const config of [configs.v6, configs.v4]) {
-      const id = buildWorkflowId(await loadReleaseConfig(config), taskQueue);
-      const status = statuses.find((s) => s.workflowId === id)!;
-      expect(status).toMatchObject({ state: 'COMPLETED', computed: 0, waiting: null, failure: null });
-      expect(status.cached).toBeGreaterThan(10);
-      expect(status.earlierRuns).toBeGreaterThanOrEqual(1);
-      expect(formatStatus(statuses)).toContain(`${id}  ${status.release}  COMPLETED`);
-    }
+    const [v6, v4] = await Promise.all([configs.v6, configs.v4].map(async (c) => {
+      const id = buildWorkflowId(await loadReleaseConfig(c), taskQueue);
+      return statuses.find((s) => s.workflowId === id)!;
+    }));
+    expect(v6).toMatchObject({ state: 'COMPLETED', computed: 0, waiting: null, failure: null, earlierRuns: 1 });
+    expect(v6.cached).toBeGreaterThan(10);
+    expect(v4).toMatchObject({ state: 'COMPLETED', waiting: null, failure: null, earlierRuns: 0 });
+    expect(formatStatus(statuses)).toContain(`${v6.workflowId}  v6  COMPLETED`);
+    const rows = await stageHistory(client, v6.workflowId);
+    expect(rows.filter((r) => r.activity === 'findRelease')).toHaveLength(1);
+    expect(rows.filter((r) => r.activity === 'extractSources')).toHaveLength(1);
+  }, 300_000);
+
+  test('when the v4 release folder is gone, v6 runs the (cached) v4 build again and the folder comes back the same', async () => {
+    const v4Dir = path.join(outDir, 'releases', 'v4');
+    const before = await releaseHashes(v4Dir);
+    await rm(v4Dir, { recursive: true });
+    await runBuild({ config: configs.v6, outDir, quiet: true, taskQueue });
+    expect(await releaseHashes(v4Dir)).toEqual(before);
+    const { loadReleaseConfig } = await import('../../configs');
+    const id = buildWorkflowId(await loadReleaseConfig(configs.v4), taskQueue);
+    const v4 = (await buildStatuses(client)).find((s) => s.workflowId === id)!;
+    expect(v4).toMatchObject({ state: 'COMPLETED', computed: 0, earlierRuns: 1 });
   }, 300_000);
 
   test('changing the seed reruns sampling and what follows, nothing before it', async () => {
