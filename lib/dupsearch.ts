@@ -10,6 +10,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { check } from './errors';
+import { reserve, wasmInstances, type WasmMemory } from './wasm';
 
 export interface DuplicateMatch {
   reference: number;
@@ -112,16 +113,10 @@ export const HASH_WAT = `
 // prettier-ignore
 export const HASH_WASM = 'AGFzbQEAAAABFQNgAX8Bf2ADf39/AGAGf39/f39/AAMEAwABAgUDAQABBxYCBm1lbW9yeQIACWhhc2hQYXJ0cwACCrwFAzQAIAAgAEEQdnMhACAAQeuUr694bCEAIAAgAEENdnMhACAAQbXcypV8bCEAIAAgAEEQdnMLlQQCBXsDf/0MkwEAAZMBAAGTAQABkwEAASEH/Qy5eTeea8rrhTWussIv69QnIQP9DLFnVhZsZKLTxUZw/QlPWrUhBP0MFl3VfjzCYcexZ1YWbGSi0yEF/QzFRnD9CU9atbl5N54WXdV+IQYgACABQQJ0aiEIAkADQCAAQcAAaiAISw0BIAMgAP0AAgD9USAH/bUBIQMgBCAA/QACEP1RIAf9tQEhBCAFIAD9AAIg/VEgB/21ASEFIAYgAP0AAjD9USAH/bUBIQYgAyADQQ39rQH9USEDIAQgBEEN/a0B/VEhBCAFIAVBDf2tAf1RIQUgBiAGQQ39rQH9USEGIABBwABqIQAMAAsLAkADQCAAQRBqIAhLDQEgAyAA/QACAP1RIAf9tQEhAyADIANBDf2tAf1RIQMgAEEQaiEADAALC0Hy5rvjAyEJAkADQCAAIAhPDQEgCSAAKAIAc0GTg4AIbCEJIAkgCUENdnMhCSAAQQRqIQAMAAsLIAMgBP0MkfRFJfWcjmyxeTeeLTXrf/21Af1RIQMgBSAG/QyLpmyEkfRFJfWcjmyxeTee/bUB/VEhBSAD/RsAIAP9GwFBkemXqgJscyAD/RsCIAP9GwNB9bm65AZsc2ogCSABamoQACEKIAIgCjYCACACIAX9GwAgBf0bAUGR6ZeqAmxzIAX9GwIgBf0bA0H1ubrkBmxzaiAKcxAANgIEC24BBX8CQANAIAYgAU8NASAAIAYgAmxBAnRqIQhBACEHA0AgBCAHQQJ0aigCACEJIAQgB0ECdGooAgQhCiAIIAlBAnRqIAogCWsgBRABIAVBCGohBSAHQQFqIQcgByADSQ0ACyAGQQFqIQYMAAsLCw==';
 
-// The project's lib settings (ES2022, no DOM) leave out WebAssembly's types: the little used here.
-interface Wasm {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: unknown };
-}
-const wasm = (globalThis as unknown as { WebAssembly: Wasm }).WebAssembly;
-let hashModule: object | undefined;
+const instantiateHash = wasmInstances<HashExports>(HASH_WASM);
 
 interface HashExports {
-  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  memory: WasmMemory;
   hashParts(src: number, count: number, wordsPerImage: number, parts: number, bounds: number, out: number): void;
 }
 
@@ -141,8 +136,7 @@ class HashMemory {
   capacity = 0;
 
   constructor(private readonly dimension: number) {
-    hashModule ??= new wasm.Module(Buffer.from(HASH_WASM, 'base64'));
-    this.exports = new wasm.Instance(hashModule).exports as HashExports;
+    this.exports = instantiateHash();
   }
 
   get buffer(): ArrayBuffer {
@@ -156,9 +150,7 @@ class HashMemory {
   reserve(images: number): void {
     if (images <= this.capacity) return;
     const capacity = Math.max(images, 2 * this.capacity);
-    const need = INPUT + capacity * (SLOTS * this.dimension + KEY_BYTES);
-    const have = this.exports.memory.buffer.byteLength;
-    if (need > have) this.exports.memory.grow(Math.ceil((need - have) / 65536));
+    reserve(this.exports.memory, INPUT + capacity * (SLOTS * this.dimension + KEY_BYTES));
     this.capacity = capacity;
   }
 

@@ -5,6 +5,8 @@
  * `DOT_WASM` is `DOT_WAT` assembled by wabt; a test checks they agree, and
  * `npx tsx bench/build-wasm.ts` rewrites the base64 after an edit.
  */
+import { wasmInstances, type WasmMemory } from '../wasm';
+
 export const DOT_WAT = `
 (module
   (memory (export "memory") 1)
@@ -143,29 +145,12 @@ export const DOT_WAT = `
 // prettier-ignore
 export const DOT_WASM = 'AGFzbQEAAAABLAVgA39/fwBgAXsBf2AGf39/f397AGAHf39/f39/fwBgCX9/f39/f39/fwF/AwYFAAECAwQFAwEAAQciBAZtZW1vcnkCAAV3aWRlbgAABGRvdHMAAwZmaWx0ZXIABAr0BwVIAgF/AXsgACABaiEDAkADQCAAIANPDQEgAP0ABAAhBCACIAT9iQH9CwQAIAIgBP2KAf0LBBAgAEEQaiEAIAJBIGohAgwACwsLGQAgAP0bACAA/RsBaiAA/RsCIAD9GwNqagslACADIAJJIAQgAUlxBEAgACADIAFsIARqQQJ0aiAFEAE2AgALC4sFAgx/C3sgBEEBdCEHAkADQCAIIAFPDQEgASAIIAZqIAEgCCAGakkbIQlBACEKAkADQCAKIANPDQEgAiAKIAdsaiENIA0gB2ohDiAIIQsCQANAIAsgCU8NASAAIAsgB2xqIQ8gDyAHaiEQIBAgB2ohESARIAdqIRL9DAAAAAAAAAAAAAAAAAAAAAAhE/0MAAAAAAAAAAAAAAAAAAAAACEU/QwAAAAAAAAAAAAAAAAAAAAAIRX9DAAAAAAAAAAAAAAAAAAAAAAhFv0MAAAAAAAAAAAAAAAAAAAAACEX/QwAAAAAAAAAAAAAAAAAAAAAIRj9DAAAAAAAAAAAAAAAAAAAAAAhGf0MAAAAAAAAAAAAAAAAAAAAACEaQQAhDANAIA0gDGr9AAQAIRsgDiAMav0ABAAhHCAPIAxq/QAEACEdIBMgGyAd/boB/a4BIRMgFyAcIB39ugH9rgEhFyAQIAxq/QAEACEdIBQgGyAd/boB/a4BIRQgGCAcIB39ugH9rgEhGCARIAxq/QAEACEdIBUgGyAd/boB/a4BIRUgGSAcIB39ugH9rgEhGSASIAxq/QAEACEdIBYgGyAd/boB/a4BIRYgGiAcIB39ugH9rgEhGiAMQRBqIQwgDCAHSQ0ACyAFIAEgAyAKIAsgExACIAUgASADIAogC0EBaiAUEAIgBSABIAMgCiALQQJqIBUQAiAFIAEgAyAKIAtBA2ogFhACIAUgASADIApBAWogCyAXEAIgBSABIAMgCkEBaiALQQFqIBgQAiAFIAEgAyAKQQFqIAtBAmogGRACIAUgASADIApBAWogC0EDaiAaEAIgC0EEaiELDAALCyAKQQJqIQoMAAsLIAkhCAwACwsL2wECBX8CewJAA0AgByABTw0BIAkgAmogBksNASADIAdBAnRqKAIA/REhDiAAIAcgAmxBAnRqIQtBACEKAkADQCAKIAJPDQEgDiALIApBAnRq/QAEAEEB/asB/bEBIAQgCkECdGr9AAQA/TkhDyAP/VMEQCAP/aQBIQwgCiENA0AgDEEBcQRAIAUgCUEDdGogBzYCACAFIAlBA3RqIA02AgQgCUEBaiEJCyAMQQF2IQwgDUEBaiENIAwNAAsLIApBBGohCgwACwsgB0EBaiEHDAALCyAIIAk2AgAgBws=';
 
-// The project's lib settings (ES2022, no DOM) leave out WebAssembly's types: the little used here.
-interface Wasm {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: unknown };
-}
-const wasm = (globalThis as unknown as { WebAssembly: Wasm }).WebAssembly;
-let dotModule: object | undefined;
-
 export interface DotExports {
-  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  memory: WasmMemory;
   widen(src: number, bytes: number, dst: number): void;
   dots(q: number, nq: number, r: number, nr: number, d: number, out: number, qblock: number): void;
   filter(y: number, nr: number, nq: number, c: number, thr: number, out: number, cap: number, j: number, countAt: number): number;
 }
 
 /** A new instance (with its own memory) of the kernels; the module is compiled once per thread. */
-export function instantiateDot(): DotExports {
-  dotModule ??= new wasm.Module(Buffer.from(DOT_WASM, 'base64'));
-  return new wasm.Instance(dotModule).exports as DotExports;
-}
-
-/** Grows `memory` to at least `bytes`. */
-export function reserve(memory: DotExports['memory'], bytes: number): void {
-  const have = memory.buffer.byteLength;
-  if (bytes > have) memory.grow(Math.ceil((bytes - have) / 65536));
-}
+export const instantiateDot = wasmInstances<DotExports>(DOT_WASM);

@@ -5,7 +5,8 @@
  * before an engine is used, because onnxruntime's int8 path is only exact on
  * CPUs whose instructions do not saturate 16-bit intermediates (VNNI, AMX).
  */
-import { instantiateDot, reserve, type DotExports } from './dot-wasm';
+import { reserve } from '../wasm';
+import { instantiateDot, type DotExports } from './dot-wasm';
 import { matMulIntegerModel } from './onnx-model';
 
 export type EngineName = 'onnx-int8' | 'onnx-uint8' | 'wasm' | 'js';

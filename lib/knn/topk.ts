@@ -9,7 +9,8 @@
  * (reference, query) pairs that may enter a list; those are re-checked here
  * against the thresholds as they tighten.
  */
-import { instantiateDot, reserve, type DotExports } from './dot-wasm';
+import { reserve } from '../wasm';
+import { instantiateDot, type DotExports } from './dot-wasm';
 
 /** Candidate pairs per prefilter call; at least one row of the tile must fit. */
 const MIN_PAIRS = 1 << 16;
