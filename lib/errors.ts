@@ -18,3 +18,16 @@ export class InputError extends Error {
 export function check(condition: unknown, subject: string, message: string): asserts condition {
   if (!condition) throw new InputError(message, subject);
 }
+
+/**
+ * The innermost message of a chain of causes: a workflow's failure wraps the
+ * activity's, which wraps the error that named the file; a validator's
+ * rejection arrives as the cause of a WorkflowUpdateFailedError.
+ */
+export function innermostMessage(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown } | undefined;
+  while (e && typeof e === 'object' && e.cause && typeof (e.cause as { message?: unknown }).message === 'string') {
+    e = e.cause as { message?: string; cause?: unknown };
+  }
+  return e?.message ?? String(err);
+}

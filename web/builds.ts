@@ -1,5 +1,7 @@
 // What the running builds wait for, as the labeling page lists it.
 import type { Client } from '@temporalio/client';
+import { innermostMessage } from '../lib/errors';
+import { releaseOfWorkflowId } from '../workflows/build';
 import { pendingWork } from '../workflows/messages';
 import type { PendingWork } from '../workflows/types';
 
@@ -33,7 +35,6 @@ export async function runningBuilds(client: Client, release?: string): Promise<B
 
 /** The pending work of one build. */
 export async function queryPending(client: Client, workflowId: string): Promise<BuildPending> {
-  const releaseOf = /-([^-]+)-[0-9a-f]{12}$/.exec(workflowId)?.[1] ?? '?';
   let timer: NodeJS.Timeout | undefined;
   try {
     const pending = await Promise.race([
@@ -44,17 +45,8 @@ export async function queryPending(client: Client, workflowId: string): Promise<
     ]);
     return { workflowId, release: pending.release, stage: pending.stage, pending };
   } catch (err) {
-    return { workflowId, release: releaseOf, stage: '?', pending: null, error: messageOf(err) };
+    return { workflowId, release: releaseOfWorkflowId(workflowId), stage: '?', pending: null, error: innermostMessage(err) };
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** The innermost message of a Temporal error: a validator's rejection arrives as the cause of a WorkflowUpdateFailedError. */
-export function messageOf(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  while (e && typeof e === 'object' && e.cause && typeof (e.cause as { message?: unknown }).message === 'string') {
-    e = e.cause as { message?: string; cause?: unknown };
-  }
-  return e?.message ?? String(err);
 }

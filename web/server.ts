@@ -5,10 +5,10 @@ import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { InputError } from '../lib/errors';
+import { InputError, innermostMessage } from '../lib/errors';
 import { reviewDuplicates, submitLabels } from '../workflows/messages';
 import type { DuplicateReview, LabelDecision } from '../workflows/types';
-import { messageOf, queryPending, runningBuilds } from './builds';
+import { queryPending, runningBuilds } from './builds';
 import { ImageSource } from './images';
 
 export interface LabelServerOptions {
@@ -99,9 +99,9 @@ export function createLabelApp(opts: LabelServerOptions): { handler: http.Reques
     try {
       return await send();
     } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) throw new HttpError(409, messageOf(err));
+      if (err instanceof WorkflowUpdateFailedError) throw new HttpError(409, innermostMessage(err));
       if (err instanceof WorkflowNotFoundError) throw new HttpError(404, `no running build ${workflowId}`);
-      throw new HttpError(502, `${workflowId}: ${messageOf(err)}`);
+      throw new HttpError(502, `${workflowId}: ${innermostMessage(err)}`);
     }
   }
 
@@ -142,7 +142,7 @@ export function createLabelApp(opts: LabelServerOptions): { handler: http.Reques
       } catch (err) {
         const status = err instanceof HttpError ? err.status : 500;
         if (status === 500) console.error(`label server: ${route}:`, err);
-        if (!res.headersSent) sendJson(res, status, { error: messageOf(err) });
+        if (!res.headersSent) sendJson(res, status, { error: innermostMessage(err) });
         else res.end();
       }
     })();

@@ -1,20 +1,20 @@
 import { Client, WorkflowIdConflictPolicy, type WorkflowHandle } from '@temporalio/client';
-import { defaultPayloadConverter, SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
+import { defaultPayloadConverter } from '@temporalio/common';
 import cliProgress from 'cli-progress';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadReleaseConfig, type ReleaseConfig } from '../configs';
 import { progress as progressQuery } from '../workflows/messages';
 import { attachConflict, type BuildIdentity } from '../lib/build-identity';
-import { InputError } from '../lib/errors';
+import { InputError, innermostMessage } from '../lib/errors';
 import { ArtifactStore } from '../lib/store';
 import { buildRelease, buildWorkflowId, storeQueue, TASK_QUEUE } from '../workflows/build';
 import type { BuildConfig, BuildInput, BuildResult, SourceSpec } from '../workflows/types';
 import { connect, resolveTarget, workflowUrl, type Target } from './connection';
 import { DEMO_SEED } from './defaults';
+import { CifarRelease } from './temporal-server';
 import { createWorker } from './worker';
 
-const CifarRelease = defineSearchAttributeKey('CifarRelease', SearchAttributeType.KEYWORD);
 
 export interface BuildOptions {
   config: string;
@@ -85,7 +85,7 @@ export async function runBuild(opts: BuildOptions): Promise<{ result: BuildResul
     const stopProgress = opts.quiet ? () => undefined : showProgress(client, workflowId);
     try {
       const result = await handle.result().catch((err) => {
-        throw new Error(`build ${config.release} failed: ${rootCause(err)}`);
+        throw new Error(`build ${config.release} failed: ${innermostMessage(err)}`);
       });
       return { result, workflowId, url, target };
     } finally {
@@ -172,11 +172,4 @@ export function summarize(done: Array<{ stage: string; cached: boolean }>): stri
     } else lines.push({ stage: d.stage, count: 1, cached: d.cached ? 1 : 0 });
   }
   return lines.map((l) => `  ${l.stage}${l.count > 1 ? ` x${l.count}` : ''}: ${l.cached === l.count ? 'cached' : l.cached ? `${l.count - l.cached} computed, ${l.cached} cached` : 'computed'}`);
-}
-
-/** The innermost message of a failure chain (workflow → activity → the error that named the file). */
-function rootCause(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  while (e && (e.cause as { message?: string } | undefined)?.message) e = e.cause as typeof e;
-  return e?.message ?? String(err);
 }

@@ -1,11 +1,9 @@
 // `cifar101 status`: the builds on the server, the latest run of each, and where it stands.
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { queryPending } from '../web/builds';
+import { releaseOfWorkflowId } from '../workflows/build';
 import { stageHistory } from './history';
-
-const CifarRelease = defineSearchAttributeKey('CifarRelease', SearchAttributeType.KEYWORD);
-const CifarStage = defineSearchAttributeKey('CifarStage', SearchAttributeType.KEYWORD);
+import { CifarRelease, CifarStage } from './temporal-server';
 
 export interface BuildStatus {
   workflowId: string;
@@ -49,7 +47,7 @@ export async function buildStatuses(client: Client): Promise<BuildStatus[]> {
     return {
       workflowId: info.workflowId,
       runId: info.runId,
-      release: info.typedSearchAttributes.get(CifarRelease) ?? pending?.release ?? releaseFromId(info.workflowId),
+      release: info.typedSearchAttributes.get(CifarRelease) ?? pending?.release ?? releaseOfWorkflowId(info.workflowId),
       state: info.status.name,
       startedAt: info.startTime,
       closedAt: info.closeTime ?? null,
@@ -61,10 +59,6 @@ export async function buildStatuses(client: Client): Promise<BuildStatus[]> {
       earlierRuns: runs - 1,
     };
   }));
-}
-
-function releaseFromId(workflowId: string): string {
-  return /-([^-]+)-[0-9a-f]{12}$/.exec(workflowId)?.[1] ?? '?';
 }
 
 function waitingFor(build: Awaited<ReturnType<typeof queryPending>>): string | null {

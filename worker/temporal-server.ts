@@ -1,3 +1,4 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, openSync, closeSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -8,6 +9,9 @@ const root = path.resolve(__dirname, '..');
 
 /** Search attributes the builds set, registered on the dev server at start. */
 export const SEARCH_ATTRIBUTES = { CifarRelease: 'Keyword', CifarStage: 'Keyword' } as const;
+/** The same two, as the client reads and sets them. */
+export const CifarRelease = defineSearchAttributeKey('CifarRelease', SearchAttributeType.KEYWORD);
+export const CifarStage = defineSearchAttributeKey('CifarStage', SearchAttributeType.KEYWORD);
 
 export interface DevServer {
   pid: number;

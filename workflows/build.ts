@@ -43,6 +43,11 @@ export function buildWorkflowId(config: Pick<BuildConfig, 'release' | 'hash'>, t
   return `${taskQueue}-${config.release}-${config.hash.slice(0, 12)}`;
 }
 
+/** The release a build's workflow ID names ('?' for an ID not made by buildWorkflowId). */
+export function releaseOfWorkflowId(workflowId: string): string {
+  return /-([^-]+)-[0-9a-f]{12}$/.exec(workflowId)?.[1] ?? '?';
+}
+
 const defaults: ActivityOptions = {
   startToCloseTimeout: '24 hours',
   // Every activity heartbeats at least every few seconds; a killed worker is
