@@ -1,5 +1,4 @@
-import { attachConflict, type BuildIdentity } from '../lib/build-identity';
-import { InputError } from '../lib/errors';
+import { checkMayAttach, type BuildIdentity } from '../lib/build-identity';
 import type { BuildResult } from '../workflows/types';
 import type { ActivityDeps } from './common';
 import { runStage } from './context';
@@ -14,10 +13,7 @@ export function awaitRelease({ client }: ActivityDeps) {
     return runStage(async () => {
       if (!client) throw new Error('awaitRelease needs a Temporal client');
       const handle = client.workflow.getHandle(input.workflowId);
-      if (input.identity) {
-        const conflict = attachConflict((await handle.describe()).memo?.build as BuildIdentity | undefined, input.identity);
-        if (conflict) throw new InputError(conflict, `base release build ${input.workflowId}`);
-      }
+      if (input.identity) await checkMayAttach(handle, input.identity, `base release build ${input.workflowId}`);
       return handle.result();
     });
   };

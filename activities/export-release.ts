@@ -85,9 +85,7 @@ export function exportRelease({ store }: ActivityDeps) {
  * folder whole, unless it already holds exactly these files.
  */
 export async function publishFiles(store: ArtifactStore, files: Record<string, ArtifactRef>, target: string, rename_ = (name: string) => name): Promise<string> {
-  const unchanged = await Promise.all(Object.entries(files).map(async ([name, ref]) =>
-    (await sha256File(path.join(target, rename_(name))).catch(() => null)) === ref.sha256));
-  if (unchanged.every(Boolean) && (await readdir(target).catch(() => [])).length === unchanged.length) return target;
+  if (await holdsExactly(target, Object.fromEntries(Object.entries(files).map(([name, ref]) => [rename_(name), ref.sha256])))) return target;
   const tmp = `${target}.tmp-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
@@ -97,4 +95,14 @@ export async function publishFiles(store: ArtifactStore, files: Record<string, A
   await rename(tmp, target);
   await rm(old, { recursive: true, force: true });
   return target;
+}
+
+/** Whether folder `target` holds exactly these files (name → SHA-256), nothing more. */
+export async function holdsExactly(target: string, files: Record<string, string>): Promise<boolean> {
+  const names = await readdir(target).catch(() => null);
+  if (!names || names.length !== Object.keys(files).length) return false;
+  for (const [name, sha] of Object.entries(files)) {
+    if ((await sha256File(path.join(target, name)).catch(() => null)) !== sha) return false;
+  }
+  return true;
 }

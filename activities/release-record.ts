@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { sha256File } from '../lib/hash';
 import { ArtifactStore, type ArtifactRef } from '../lib/store';
 import type { BuildResult, SourceSpec } from '../workflows/types';
 import type { ActivityDeps } from './common';
 import { runStage } from './context';
+import { holdsExactly } from './export-release';
 
 const VERSION = 1;
 
@@ -48,10 +48,8 @@ export function findRelease({ store }: ActivityDeps) {
         if (!(await store.verify(ref))) return { result: null, reason: `${ref.path} is gone or changed` };
       }
       const manifest = await store.readJson<{ files: Record<string, string> }>(result.manifest);
-      const wanted = { ...manifest.files, 'manifest.json': result.manifest.sha256 };
-      for (const [name, sha] of Object.entries(wanted)) {
-        const found = await sha256File(path.join(result.releaseDir, name)).catch(() => null);
-        if (found !== sha) return { result: null, reason: `${path.join(result.releaseDir, name)} is gone or changed` };
+      if (!(await holdsExactly(result.releaseDir, { ...manifest.files, 'manifest.json': result.manifest.sha256 }))) {
+        return { result: null, reason: `${result.releaseDir} no longer holds the release its manifest lists` };
       }
       return { result, reason: `built before: ${result.releaseDir}` };
     });

@@ -1,5 +1,7 @@
 // What, besides its config, tells a build from another one under the same workflow ID.
+import type { WorkflowHandle } from '@temporalio/client';
 import type { SourceSpec } from '../workflows/types';
+import { InputError } from './errors';
 
 export interface BuildIdentity {
   source: SourceSpec;
@@ -19,4 +21,10 @@ export function attachConflict(theirs: BuildIdentity | undefined, ours: BuildIde
   if (JSON.stringify(theirs.source) === JSON.stringify(ours.source) && theirs.taskQueue === ours.taskQueue) return null;
   const show = (b: BuildIdentity) => `source ${JSON.stringify(b.source)}, store queue ${b.taskQueue}${b.outDir ? `, --out ${b.outDir}` : ''}`;
   return `is already running (${show(theirs)}), and this build asks for ${show(ours)}; wait for it to finish (cifar101 status), or run this one on its own --task-queue`;
+}
+
+/** Throws an InputError (about `subject`) if a build that wants `ours` must not attach to the running build of `handle`. */
+export async function checkMayAttach(handle: WorkflowHandle, ours: BuildIdentity, subject: string): Promise<void> {
+  const conflict = attachConflict((await handle.describe()).memo?.build as BuildIdentity | undefined, ours);
+  if (conflict) throw new InputError(conflict, subject);
 }

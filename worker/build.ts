@@ -1,12 +1,12 @@
-import { Client, WorkflowIdConflictPolicy, type WorkflowHandle } from '@temporalio/client';
+import { Client, WorkflowIdConflictPolicy } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import cliProgress from 'cli-progress';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadReleaseConfig, type ReleaseConfig } from '../configs';
 import { progress as progressQuery } from '../workflows/messages';
-import { attachConflict, type BuildIdentity } from '../lib/build-identity';
-import { InputError, innermostMessage } from '../lib/errors';
+import { checkMayAttach, type BuildIdentity } from '../lib/build-identity';
+import { innermostMessage } from '../lib/errors';
 import { ArtifactStore } from '../lib/store';
 import { buildRelease, buildWorkflowId, storeQueue, TASK_QUEUE } from '../workflows/build';
 import type { BuildConfig, BuildInput, BuildResult, SourceSpec } from '../workflows/types';
@@ -79,7 +79,7 @@ export async function runBuild(opts: BuildOptions): Promise<{ result: BuildResul
       memo: { build: identity },
       ...(target.searchAttributes ? { typedSearchAttributes: [{ key: CifarRelease, value: config.release }] } : {}),
     });
-    await checkAttached(handle, identity);
+    await checkMayAttach(handle, identity, `build ${workflowId}`);
     const url = workflowUrl(target, workflowId);
     if (!opts.quiet) console.log(`build ${config.release}: workflow ${workflowId}${url ? `\n  ${url}` : ''}`);
     const stopProgress = opts.quiet ? () => undefined : showProgress(client, workflowId);
@@ -97,12 +97,6 @@ export async function runBuild(opts: BuildOptions): Promise<{ result: BuildResul
     await local?.close();
     await connection.close();
   }
-}
-
-/** Attaching to a running build of the same config is fine only if it reads the same source into the same store. */
-async function checkAttached(handle: WorkflowHandle, ours: BuildIdentity): Promise<void> {
-  const conflict = attachConflict((await handle.describe()).memo?.build as BuildIdentity | undefined, ours);
-  if (conflict) throw new InputError(conflict, `build ${handle.workflowId}`);
 }
 
 /** Prints each stage as it finishes, with a bar for the running stage fed by its activities' heartbeats. */

@@ -105,7 +105,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'replay': {
-      if (!rest.length) throw new InputError('which histories? e.g. cifar101 replay tests/histories/v4-demo.json.gz', 'command line');
+      if (!rest.length) throw new InputError('which histories? e.g. cifar101 replay tests/histories/v4-demo.pb.gz', 'command line');
       const { replayHistories } = await import('./replay');
       for (const line of await replayHistories(rest)) console.log(line);
       return;

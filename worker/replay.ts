@@ -1,10 +1,11 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { InputError } from '../lib/errors';
+import { installRuntime } from './worker';
 
 const { History } = temporal.api.history.v1;
 
@@ -21,13 +22,16 @@ export async function recordHistory(client: Client, workflowId: string, runId: s
  * protobufjs instance, which npm may install twice.
  */
 export async function replayHistories(files: string[]): Promise<string[]> {
+  installRuntime();
+  // Bundled once for all the histories (webpack takes a second or more).
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: path.join(__dirname, '..', 'workflows', 'index.ts'), logger: new DefaultLogger('WARN') });
   const lines = [];
   for (const file of files) {
     const raw = await readFile(file).catch((err) => {
       throw new InputError(`cannot read history (${err.code ?? err.message})`, file);
     });
     const history = History.decode(file.endsWith('.gz') ? gunzipSync(raw) : raw);
-    await Worker.runReplayHistory({ workflowsPath: path.join(__dirname, '..', 'workflows', 'index.ts') }, history);
+    await Worker.runReplayHistory({ workflowBundle }, history);
     lines.push(`${path.basename(file)}: ${history.events.length} events replayed`);
   }
   return lines;

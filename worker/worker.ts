@@ -7,15 +7,10 @@ import { ArtifactStore } from '../lib/store';
 import { storeQueue, TASK_QUEUE } from '../workflows/build';
 import { workflowBundle } from './bundle';
 
-/**
- * A worker that runs the build workflows and their stage activities against
- * the artifact store in `artifactsDir`. Several workers (on several machines
- * sharing the folder) split the shards between them.
- */
 let runtimeInstalled = false;
 
 /** The SDK logs at WARN and above: the bundler's and pollers' INFO lines drown the build's output. */
-function installRuntime(): void {
+export function installRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
@@ -36,7 +31,11 @@ export interface BuildWorker {
   close(): Promise<void>;
 }
 
-/** A worker for the builds of the artifact store in `artifactsDir`: their workflows and stage activities, on the store's queue. */
+/**
+ * A worker for the builds of the artifact store in `artifactsDir`: their
+ * workflows and stage activities, on the store's queue. Several workers (on
+ * several machines sharing the folder) split the shards between them.
+ */
 export async function createWorker(opts: { address: string; namespace: string; artifactsDir: string; taskQueue?: string; identity?: string; concurrency?: number }): Promise<BuildWorker> {
   installRuntime();
   const store = new ArtifactStore(path.resolve(opts.artifactsDir));

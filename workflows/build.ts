@@ -313,7 +313,7 @@ export async function buildRelease(input: BuildInput): Promise<BuildResult> {
   if (patched(RELEASE_RECORDS)) {
     enter('recordRelease');
     done(await stage('recordRelease', `keep the ${config.release} result for the releases grown from it`)({
-      release: config.release, configHash: config.hash, source, result: { ...result, stages: [...state.done] },
+      release: config.release, configHash: config.hash, source, result,
     }));
   }
 
