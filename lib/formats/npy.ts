@@ -44,14 +44,10 @@ export async function readNpyRows(file: string, start: number, end: number): Pro
     const { size } = await handle.stat();
     const head = Buffer.alloc(Math.min(size, 4096));
     await handle.read(head, 0, head.length, 0);
-    check(head.length >= 10 && head.subarray(0, 6).equals(MAGIC), file, 'not a .npy file (bad magic)');
-    const headerStart = head[6] === 1 ? 10 : 12;
-    const dataStart = headerStart + (head[6] === 1 ? head.readUInt16LE(8) : head.readUInt32LE(8));
-    check(dataStart <= size, file, `truncated header: expected ${dataStart} bytes, found ${size}`);
+    const { dtype, header, dataStart } = readPreamble(head, file, size);
     check(dataStart <= head.length, file, 'header longer than 4 KiB');
-    const header = head.toString('latin1', headerStart, dataStart);
+    check(dtype === 'uint8', file, 'expected a uint8 array');
     const shape = (/'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1] ?? '').split(',').map((x) => x.trim()).filter(Boolean).map(Number);
-    check(/'descr'\s*:\s*'\|u1'/.test(header), file, 'expected a uint8 array');
     check(!/'fortran_order'\s*:\s*True/.test(header), file, 'fortran_order arrays are not supported (save the array in C order)');
     check(shape.length >= 1 && shape.every((n) => Number.isInteger(n) && n >= 0), file, `bad shape (${shape.join(', ')})`);
     const rowBytes = shape.slice(1).reduce((a, b) => a * b, 1);
@@ -66,19 +62,29 @@ export async function readNpyRows(file: string, start: number, end: number): Pro
   }
 }
 
-/** Parses the bytes of a .npy file; `name` is the file named in errors. */
-export function parseNpy(buf: Buffer, name: string): NpyArray {
-  check(buf.length >= 10 && buf.subarray(0, 6).equals(MAGIC), name, 'not a .npy file (bad magic)');
-  const major = buf[6];
-  check(major >= 1 && major <= 3, name, `unsupported .npy format version ${major}.${buf[7]}`);
+/**
+ * The start of a .npy file (`head`: its first bytes, `size`: its length):
+ * magic, version, the header dict's text and where the data starts, and the
+ * dtype its `descr` names.
+ */
+function readPreamble(head: Buffer, name: string, size: number): { dtype: NpyDtype; header: string; dataStart: number } {
+  check(head.length >= 10 && head.subarray(0, 6).equals(MAGIC), name, 'not a .npy file (bad magic)');
+  const major = head[6];
+  check(major >= 1 && major <= 3, name, `unsupported .npy format version ${major}.${head[7]}`);
   const headerStart = major === 1 ? 10 : 12;
-  check(buf.length >= headerStart, name, 'truncated header');
-  const dataStart = headerStart + (major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8));
-  check(buf.length >= dataStart, name, `truncated header: expected ${dataStart} bytes, found ${buf.length}`);
-
-  const descr = /'descr'\s*:\s*'([^']*)'/.exec(buf.toString('latin1', headerStart, dataStart))?.[1];
+  check(head.length >= headerStart, name, 'truncated header');
+  const dataStart = headerStart + (major === 1 ? head.readUInt16LE(8) : head.readUInt32LE(8));
+  check(size >= dataStart, name, `truncated header: expected ${dataStart} bytes, found ${size}`);
+  const header = head.toString('latin1', headerStart, Math.min(dataStart, head.length));
+  const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
   const dtype = (Object.keys(DTYPES) as NpyDtype[]).find((d) => DTYPES[d].descr === descr);
   check(dtype, name, `unsupported dtype ${descr ?? '(none)'}: expected one of ${Object.values(DTYPES).map((d) => d.descr).join(' ')}`);
+  return { dtype, header, dataStart };
+}
+
+/** Parses the bytes of a .npy file; `name` is the file named in errors. */
+export function parseNpy(buf: Buffer, name: string): NpyArray {
+  const { dtype, dataStart } = readPreamble(buf, name, buf.length);
   const itemSize = DTYPES[dtype].array.BYTES_PER_ELEMENT;
 
   // npyjs views the data from the header to the end; hand it whole items only
