@@ -1,7 +1,7 @@
 import { checkMayAttach, type BuildIdentity } from '../lib/build-identity';
 import type { BuildResult } from '../workflows/types';
-import type { ActivityDeps } from './common';
-import { runStage } from './context';
+import { runStage } from './support/context';
+import type { ActivityDeps } from './support/deps';
 
 /**
  * Waits for a release build that another client started (v6 needs v4 and
@@ -13,7 +13,7 @@ export function awaitRelease({ client }: ActivityDeps) {
     return runStage(async () => {
       if (!client) throw new Error('awaitRelease needs a Temporal client');
       const handle = client.workflow.getHandle(input.workflowId);
-      if (input.identity) await checkMayAttach(handle, input.identity, `base release build ${input.workflowId}`);
+      if (input.identity) checkMayAttach((await handle.describe()).memo, input.identity, `base release build ${input.workflowId}`);
       return handle.result();
     });
   };

@@ -1,12 +1,17 @@
 import path from 'node:path';
 import { writeFileAtomic } from '../lib/formats/files';
-import { writeNpy } from '../lib/formats/npy';
+import { writeNpy, writeNpyChunks } from '../lib/formats/npy';
 import { TinyImages } from '../lib/formats/tinyimages';
+import { tinyDirOf } from '../lib/stage-files';
 import { ArtifactStore, type StageOutput } from '../lib/store';
-import { tinyDirOf, type ActivityDeps, type ExtractSummary, type SubsetEntry, type SubsetsSummary } from './common';
-import { runStage } from './context';
+import { candidateRows, topKeywords } from '../lib/subsets';
+import type { ExtractSummary, SubsetsSummary } from '../workflows/types';
+import { runStage } from './support/context';
+import type { ActivityDeps } from './support/deps';
 
 const VERSION = 1;
+/** Candidate images read and written at once: bounded memory whatever the number of candidates (1.8 GB at full scale). */
+const CHUNK = 8192;
 
 /**
  * Stage 2: the top-k keywords of each class and every TinyImages image with
@@ -28,27 +33,20 @@ export function buildKeywordSubsets({ store }: ActivityDeps) {
       return store.stage<SubsetsSummary>('buildKeywordSubsets', key, async (dir) => {
         const byClass = await store.readJson<Record<string, Record<string, number>>>(keywords.files['keyword_counts_by_class.json']);
         const sources = new Set(await store.readJson<number[]>(keywords.files['cifar_sources.json']));
-        const skip = new Set(excluded);
         const tiny = await TinyImages.open(tinyDirOf(extract));
-        const entries: SubsetEntry[] = [];
-        const candidates = new Set<number>();
         try {
-          for (const [classIndex, className] of classes.entries()) {
-            const top = Object.entries(byClass[className] ?? {}).filter(([kw]) => !skip.has(kw)).slice(0, topK);
-            for (const [keyword, cifarCount] of top) {
-              const [start, end] = await tiny.keywordRange(keyword);
-              entries.push({ className, classIndex, keyword, cifarCount, start, end, rows: [] });
-              for (let ti = start; ti < end; ti++) if (!sources.has(ti)) candidates.add(ti);
+          const ranged = [];
+          for (const k of topKeywords(byClass, classes, topK, excluded)) {
+            const [start, end] = await tiny.keywordRange(k.keyword);
+            ranged.push({ ...k, start, end });
+          }
+          const { order, entries } = candidateRows(ranged, sources);
+          await writeNpyChunks(path.join(dir, 'candidate_images.npy'), 'uint8', [order.length, 32, 32, 3], (async function* () {
+            for (let at = 0; at < order.length; at += CHUNK) {
+              yield await tiny.readIndicesHWC(order.slice(at, at + CHUNK));
+              heartbeat.update({ done: Math.min(order.length, at + CHUNK), total: order.length });
             }
-          }
-          const order = [...candidates].sort((a, b) => a - b);
-          const rowOf = new Map(order.map((ti, row) => [ti, row]));
-          for (const e of entries) {
-            for (let ti = e.start; ti < e.end; ti++) if (rowOf.has(ti)) e.rows.push(rowOf.get(ti)!);
-          }
-          heartbeat.update({ done: 0, total: order.length });
-          const images = await tiny.readIndicesHWC(order);
-          await writeNpy(path.join(dir, 'candidate_images.npy'), { dtype: 'uint8', shape: [order.length, 32, 32, 3], data: images });
+          })());
           await writeNpy(path.join(dir, 'candidate_ti.npy'), { dtype: 'int32', shape: [order.length], data: Int32Array.from(order) });
           await writeFileAtomic(path.join(dir, 'subsets.json'), Buffer.from(JSON.stringify(entries)));
           const inRanges = entries.reduce((n, e) => n + (e.end - e.start), 0);

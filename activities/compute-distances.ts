@@ -1,50 +1,37 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../lib/formats/files';
-import { readNpyRows, writeNpy } from '../lib/formats/npy';
+import { writeNpy } from '../lib/formats/npy';
 import { topKNeighbors } from '../lib/knn';
-import { ArtifactStore, type StageOutput } from '../lib/store';
-import { loadImages, type ActivityDeps, type ExtractSummary, type SubsetsSummary } from './common';
-import { cancellation, runStage } from './context';
+import { shardKey, shardStageName } from '../lib/sharding';
+import { loadImageRows, loadImages } from '../lib/stage-files';
+import type { ShardedWork, ShardResult } from '../workflows/types';
+import { runStage } from './support/context';
+import type { ActivityDeps } from './support/deps';
 
-const VERSION = 1;
 /** Candidates per checkpoint: small enough to lose little on a crash, large enough to keep the kernel busy. */
 const CHUNK = 128;
-/**
- * Slow motion for crash-recovery demos and tests: at demo scale a shard takes
- * well under a second, too short to kill a worker in the middle of one.
- */
-const CHUNK_DELAY_MS = Number(process.env.CIFAR101_CHUNK_DELAY_MS ?? 0);
 
 /**
  * Stage 3 (one shard): the k nearest CIFAR-10 images (squared L2, exact) of
  * candidates [start, end). Each chunk is checkpointed in the store's scratch
  * folder, so a retry after a crash resumes where the last attempt stopped.
+ * The result stays in the store, merged by mergeShards.
  */
-export function computeDistances({ store }: ActivityDeps) {
-  return async function computeDistances(input: {
-    extract: StageOutput<ExtractSummary>;
-    subsets: StageOutput<SubsetsSummary>;
-    start: number;
-    end: number;
-    k: number;
-  }) {
+export function computeDistances({ store, afterChunk }: ActivityDeps) {
+  return async function computeDistances(input: Extract<ShardedWork, { stage: 'computeDistances' }> & { start: number; end: number }): Promise<ShardResult> {
     const { extract, subsets, start, end, k } = input;
-    return runStage(async (heartbeat) => {
-      // Keyed by the images themselves, not the upstream stages: v4 and v6 share their candidates when their keyword lists do.
-      const key = ArtifactStore.key('computeDistances', VERSION, {
-        cifar: extract.files['cifar10_images.npy'].sha256, candidates: subsets.files['candidate_images.npy'].sha256, start, end, k,
-      });
-      return store.stage('computeDistances', key, async (dir) => {
-        const scratch = await store.scratch('computeDistances', key);
+    return runStage(async (heartbeat, context) => {
+      const key = shardKey(input, start, end);
+      let resumed = 0;
+      const out = await store.stage(shardStageName('computeDistances'), key, async (dir) => {
+        const scratch = await store.scratch(shardStageName('computeDistances'), key);
         // Only this shard's rows: at full scale the candidate file is 1.8 GB.
-        const candidates = (await readNpyRows(store.resolve(subsets.files['candidate_images.npy']), start, end)).data;
+        const candidates = await loadImageRows(store, subsets, 'candidate_images.npy', start, end);
         const cifar = await loadImages(store, extract, 'cifar10_images.npy');
         const n = end - start;
         const indices = new Int32Array(n * k);
         const squared = new Int32Array(n * k);
-        const signal = cancellation();
-        let resumed = 0;
         for (let at = 0; at < n; at += CHUNK) {
           const count = Math.min(CHUNK, n - at);
           const checkpoint = path.join(scratch, `chunk-${at}.bin`);
@@ -55,8 +42,7 @@ export function computeDistances({ store }: ActivityDeps) {
             squared.set(ints.subarray(count * k), at * k);
             resumed += count;
           } else {
-            const queries = candidates.subarray(at * 3072, (at + count) * 3072);
-            const result = await topKNeighbors(queries, cifar, k, { signal });
+            const result = await topKNeighbors(candidates.subarray(at * 3072, (at + count) * 3072), cifar, k, { signal: context.cancellationSignal });
             indices.set(result.indices, at * k);
             squared.set(result.distances, at * k);
             const both = new Int32Array(count * k * 2);
@@ -65,12 +51,13 @@ export function computeDistances({ store }: ActivityDeps) {
             await writeFileAtomic(checkpoint, new Uint8Array(both.buffer));
           }
           heartbeat.update({ done: at + count, total: n, resumed });
-          if (CHUNK_DELAY_MS) await new Promise((r) => setTimeout(r, CHUNK_DELAY_MS));
+          await afterChunk?.('computeDistances');
         }
         await writeNpy(path.join(dir, 'neighbors.npy'), { dtype: 'int32', shape: [n, k], data: indices });
         await writeNpy(path.join(dir, 'distances.npy'), { dtype: 'int32', shape: [n, k], data: squared });
         return { files: ['neighbors.npy', 'distances.npy'], summary: { start, end, k, resumed } };
       });
+      return { start, end, cached: out.cached, resumed: out.cached ? 0 : out.summary.resumed };
     });
   };
 }

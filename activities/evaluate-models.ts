@@ -4,11 +4,13 @@ import { nearestClassMean, nearestNeighbour, pool8 } from '../lib/baselines';
 import { InputError } from '../lib/errors';
 import { evaluatePredictions } from '../lib/evaluation';
 import { writeNpy } from '../lib/formats/npy';
-import { ArtifactStore, type StageOutput } from '../lib/store';
-import { loadImages, loadInts, type ActivityDeps, type ExtractSummary } from './common';
-import { runStage } from './context';
 import { agreementTable, formatAgreementTable, type AcceptedMap } from '../lib/agreement';
-import { publishFiles } from './export-release';
+import { publishFiles } from '../lib/publish';
+import { loadImages, loadInts } from '../lib/stage-files';
+import { ArtifactStore, type StageOutput } from '../lib/store';
+import type { ExtractSummary } from '../workflows/types';
+import { runStage } from './support/context';
+import type { ActivityDeps } from './support/deps';
 
 const VERSION = 1;
 

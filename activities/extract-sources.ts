@@ -6,10 +6,12 @@ import { readCifar10 } from '../lib/formats/cifar10';
 import { writeNpy } from '../lib/formats/npy';
 import { TinyImages } from '../lib/formats/tinyimages';
 import { ArtifactStore } from '../lib/store';
-import type { SourceSpec } from '../workflows/types';
-import { type ActivityDeps, type ExtractSummary } from './common';
-import { runStage } from './context';
-import { PIXEL_STAGES } from './pixel-stages';
+import type { ExtractSummary, SourceSpec } from '../workflows/types';
+import type { ActivityDeps } from './support/deps';
+import { runStage } from './support/context';
+
+/** Stages that need TinyImages pixels, skipped in a build from the published files. */
+const PIXEL_STAGES = ['findCifar10Keywords', 'assignKeywords', 'buildKeywordSubsets', 'computeDistances', 'checkNearDuplicates'];
 
 const VERSION = 1;
 

@@ -1,20 +1,17 @@
 import path from 'node:path';
 import { DuplicateIndex, searchFile } from '../lib/dupsearch';
-import { hwcToTiny, TinyImages } from '../lib/formats/tinyimages';
 import { writeFileAtomic } from '../lib/formats/files';
+import { hwcToTiny, TinyImages } from '../lib/formats/tinyimages';
+import { assignKeywords as assign, type Match } from '../lib/keywords';
+import { shardKey, shardStageName } from '../lib/sharding';
+import { loadImages, loadInts, tinyDirOf } from '../lib/stage-files';
 import { ArtifactStore, type StageOutput } from '../lib/store';
-import { loadImages, loadInts, tinyDirOf, type ActivityDeps, type ExtractSummary } from './common';
-import { cancellation, runStage } from './context';
+import type { ExtractSummary, ShardedWork, ShardResult } from '../workflows/types';
+import { runStage } from './support/context';
+import type { ActivityDeps } from './support/deps';
 
-const VERSION = 1;
+const VERSION = 2;
 const CHUNK = 4096;
-
-export interface Match {
-  cifar: number;
-  ti: number;
-  keyword: string;
-  distance: number;
-}
 
 // One duplicate index per worker process and CIFAR-10 extraction: building it
 // hashes every CIFAR-10 image, which every shard would otherwise repeat.
@@ -29,15 +26,12 @@ function exclusively<T>(body: () => Promise<T>): Promise<T> {
   return run;
 }
 
-function duplicateIndex(deps: ActivityDeps, extract: StageOutput<ExtractSummary>): Promise<DuplicateIndex> {
+function duplicateIndex(store: ArtifactStore, extract: StageOutput<ExtractSummary>): Promise<DuplicateIndex> {
   let index = indexes.get(extract.key);
   if (!index) {
     index = (async () => {
-      const hwc = await loadImages(deps.store, extract, 'cifar10_images.npy');
-      const n = hwc.length / 3072;
-      const tinyLayout = new Uint8Array(hwc.length);
-      hwcToTiny(hwc, tinyLayout, n);
-      return new DuplicateIndex(tinyLayout);
+      const hwc = await loadImages(store, extract, 'cifar10_images.npy');
+      return new DuplicateIndex(hwcToTiny(hwc, new Uint8Array(hwc.length), hwc.length / 3072));
     })();
     indexes.set(extract.key, index);
     index.catch(() => indexes.delete(extract.key));
@@ -48,14 +42,14 @@ function duplicateIndex(deps: ActivityDeps, extract: StageOutput<ExtractSummary>
 /**
  * Stage 1 (one shard): every TinyImages image in [start, end) within L2
  * `maxDistance` of a CIFAR-10 image, with its keyword. Exact: no LSH misses.
+ * The matches stay in the store, merged by mergeShards.
  */
-export function findCifar10Keywords(deps: ActivityDeps) {
-  return async function findCifar10Keywords(input: { extract: StageOutput<ExtractSummary>; start: number; end: number; maxDistance: number }) {
+export function findCifar10Keywords({ store }: ActivityDeps) {
+  return async function findCifar10Keywords(input: Extract<ShardedWork, { stage: 'findCifar10Keywords' }> & { start: number; end: number }): Promise<ShardResult> {
     const { extract, start, end, maxDistance } = input;
-    return runStage(async (heartbeat) => {
-      const key = ArtifactStore.key('findCifar10Keywords', VERSION, { extract: extract.key, start, end, maxDistance });
-      return deps.store.stage('findCifar10Keywords', key, async (dir) => {
-        const index = await duplicateIndex(deps, extract);
+    return runStage(async (heartbeat, context) => {
+      const out = await store.stage(shardStageName('findCifar10Keywords'), shardKey(input, start, end), async (dir) => {
+        const index = await duplicateIndex(store, extract);
         const tiny = await TinyImages.open(tinyDirOf(extract));
         const matches: Match[] = [];
         try {
@@ -63,7 +57,7 @@ export function findCifar10Keywords(deps: ActivityDeps) {
           const found = await exclusively(() => searchFile(index, tiny.imagesFile, start, end, {
             maxSquared: Math.floor(maxDistance * maxDistance),
             chunkImages: CHUNK,
-            signal: cancellation(),
+            signal: context.cancellationSignal,
             onProgress: (done) => heartbeat.update({ done, total: end - start }),
           }));
           for (const m of found) {
@@ -75,6 +69,7 @@ export function findCifar10Keywords(deps: ActivityDeps) {
         await writeFileAtomic(path.join(dir, 'matches.json'), Buffer.from(JSON.stringify(matches)));
         return { files: ['matches.json'], summary: { start, end, matches: matches.length } };
       });
+      return { start, end, cached: out.cached };
     });
   };
 }
@@ -84,39 +79,17 @@ export function findCifar10Keywords(deps: ActivityDeps) {
  * its class among its matches; keyword counts per class.
  */
 export function assignKeywords({ store }: ActivityDeps) {
-  return async function assignKeywords(input: { extract: StageOutput<ExtractSummary>; matches: StageOutput[] }) {
+  return async function assignKeywords(input: { extract: StageOutput<ExtractSummary>; matches: StageOutput }) {
     return runStage(async () => {
-      const key = ArtifactStore.key('assignKeywords', VERSION, { extract: input.extract.key, matches: input.matches.map((m) => m.key) });
+      const key = ArtifactStore.key('assignKeywords', VERSION, { extract: input.extract.key, matches: input.matches.key });
       return store.stage('assignKeywords', key, async (dir) => {
         const labels = await loadInts(store, input.extract, 'cifar10_labels.npy');
-        const classes = input.extract.summary.classes;
-        const keywordsOf: Array<Set<string>> = Array.from({ length: labels.length }, () => new Set());
-        const sources = new Set<number>();
-        for (const shard of input.matches) {
-          for (const m of await store.readJson<Match[]>(shard.files['matches.json'])) {
-            keywordsOf[m.cifar].add(m.keyword);
-            sources.add(m.ti);
-          }
-        }
-        const classCounts = classes.map(() => new Map<string, number>());
-        keywordsOf.forEach((kws, i) => kws.forEach((kw) => classCounts[labels[i]].set(kw, (classCounts[labels[i]].get(kw) ?? 0) + 1)));
-        const assigned = keywordsOf.map((kws, i) => {
-          let best: string | null = null;
-          for (const kw of [...kws].sort()) {
-            if (best === null || classCounts[labels[i]].get(kw)! > classCounts[labels[i]].get(best)!) best = kw;
-          }
-          return best;
-        });
-        const byClass: Record<string, Record<string, number>> = {};
-        classes.forEach((name) => (byClass[name] = {}));
-        assigned.forEach((kw, i) => {
-          if (kw !== null) byClass[classes[labels[i]]][kw] = (byClass[classes[labels[i]]][kw] ?? 0) + 1;
-        });
-        for (const name of classes) byClass[name] = sortCounts(byClass[name]);
+        const matches = await store.readJson<Match[]>(input.matches.files['matches.json']);
+        const { assigned, byClass, sources } = assign(labels, input.extract.summary.classes, matches);
         const write = (name: string, value: unknown) => writeFileAtomic(path.join(dir, name), Buffer.from(JSON.stringify(value, null, 2)));
         await write('cifar_keywords.json', assigned);
         await write('keyword_counts_by_class.json', byClass);
-        await write('cifar_sources.json', [...sources].sort((a, b) => a - b));
+        await write('cifar_sources.json', sources);
         const matched = assigned.filter((k) => k !== null).length;
         return {
           files: ['cifar_keywords.json', 'keyword_counts_by_class.json', 'cifar_sources.json'],
@@ -125,9 +98,4 @@ export function assignKeywords({ store }: ActivityDeps) {
       });
     });
   };
-}
-
-/** Counts by decreasing count, then keyword. */
-function sortCounts(counts: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(counts).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
 }

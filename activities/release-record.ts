@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { holdsExactly } from '../lib/publish';
 import { ArtifactStore, type ArtifactRef } from '../lib/store';
 import type { BuildResult, SourceSpec } from '../workflows/types';
-import type { ActivityDeps } from './common';
-import { runStage } from './context';
-import { holdsExactly } from './export-release';
+import { runStage } from './support/context';
+import type { ActivityDeps } from './support/deps';
 
 const VERSION = 1;
 

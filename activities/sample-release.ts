@@ -1,25 +1,18 @@
 import path from 'node:path';
 import { writeFileAtomic } from '../lib/formats/files';
+import type { Quotas } from '../lib/quotas';
 import { createRng } from '../lib/rng';
-import { sampleV4, sampleV6 } from '../lib/sampling';
+import { type ReleaseSample, sampleV4, sampleV6 } from '../lib/sampling';
 import { ArtifactStore, type ArtifactRef, type StageOutput } from '../lib/store';
 import type { BuildConfig } from '../workflows/types';
-import type { ActivityDeps } from './common';
-import type { Quotas } from './compute-counts';
-import { runStage } from './context';
+import { runStage } from './support/context';
+import type { ActivityDeps } from './support/deps';
 
 const VERSION = 1;
 
 export interface SampleSummary {
   images: number;
   perClass: number[];
-}
-
-/** The release as sampled: TinyImages indices and labels, in release order, and the draws per keyword. */
-export interface Sample {
-  tiIndices: number[];
-  labels: number[];
-  perKeyword: Array<{ class: string; keyword: string; indices: number[] }>;
 }
 
 /**
@@ -59,7 +52,7 @@ export function sampleRelease({ store }: ActivityDeps) {
           if (owners.length === 1) confirmedPerKeyword[kw] = accepted[owners[0]][kw];
           else splitKeywords[kw] = Object.fromEntries(owners.map((cls) => [cls, accepted[cls][kw]]));
         }
-        let sample: Sample;
+        let sample: ReleaseSample;
         if (quotas.method === 'per-keyword') {
           const keywordClass: Record<string, number> = {};
           for (const [kw, owners] of classesOf) keywordClass[kw] = classes.indexOf(owners[0]);

@@ -12,15 +12,16 @@ const keywords = z.strictObject({
   excluded: z.array(z.string()).default([]),
 });
 
+// Shards follow from the data size and the workers present (lib/sharding.ts): nothing to tune here.
 const distances = z.strictObject({
   neighbors: z.int().min(1).max(100),
-  shardSize: z.int().positive(),
-  tinyShardSize: z.int().positive(),
 });
 
 const labeling = z.strictObject({
   mode: z.enum(['simulated', 'interactive']),
   minCifarDistance: z.number().nonnegative(),
+  /** Images per label page: a keyword with more candidates is split into pages that different people can take. */
+  pageSize: z.int().min(1).max(5000).default(1000),
 });
 
 const perKeyword = z.strictObject({

@@ -1,10 +1,9 @@
 // What, besides its config, tells a build from another one under the same workflow ID.
-import type { WorkflowHandle } from '@temporalio/client';
-import type { SourceSpec } from '../workflows/types';
 import { InputError } from './errors';
 
 export interface BuildIdentity {
-  source: SourceSpec;
+  /** Where the build reads its pixels and labels (a SourceSpec). */
+  source: unknown;
   /** The store's task queue: the same store under another path (a shared folder on another machine) has the same. */
   taskQueue: string;
   /** Where the release goes: shown, not compared. */
@@ -23,8 +22,11 @@ export function attachConflict(theirs: BuildIdentity | undefined, ours: BuildIde
   return `is already running (${show(theirs)}), and this build asks for ${show(ours)}; wait for it to finish (cifar101 status), or run this one on its own --task-queue`;
 }
 
-/** Throws an InputError (about `subject`) if a build that wants `ours` must not attach to the running build of `handle`. */
-export async function checkMayAttach(handle: WorkflowHandle, ours: BuildIdentity, subject: string): Promise<void> {
-  const conflict = attachConflict((await handle.describe()).memo?.build as BuildIdentity | undefined, ours);
+/**
+ * Throws an InputError (about `subject`) if a build that wants `ours` must not
+ * attach to the running build whose memo is `memo` (as `describe()` returns it).
+ */
+export function checkMayAttach(memo: Record<string, unknown> | undefined, ours: BuildIdentity, subject: string): void {
+  const conflict = attachConflict(memo?.build as BuildIdentity | undefined, ours);
   if (conflict) throw new InputError(conflict, subject);
 }

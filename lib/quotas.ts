@@ -1,3 +1,5 @@
+import { InputError } from './errors';
+
 /**
  * v4 rule: ceil(count / perImage) new images per keyword, none when
  * count / perImage < minFraction. Order of the input is kept.
@@ -22,4 +24,49 @@ export function balancedQuotas(counts: Array<[string, number]>, total: number): 
     .slice(0, missing)
     .forEach((i) => quotas[i].quota++);
   return quotas.filter((q) => q.quota > 0).map((q) => [q.keyword, q.quota]);
+}
+
+/** Quotas in the published layout: v4 `{keyword: n}` in sampling order, v6 `{class: {keyword: n}}`. */
+export type Quotas =
+  | { method: 'per-keyword'; perKeyword: Record<string, number>; order: string[] }
+  | { method: 'balanced'; perClass: Record<string, Record<string, number>> };
+
+/** The sampling rule of a release config (configs/schema.ts), as quotas need it. */
+export type QuotaRule =
+  | { method: 'per-keyword'; imagesPerCount: number; minFraction: number }
+  | { method: 'balanced'; perClass: number };
+
+/**
+ * Quotas of a release from each class's keywords and their CIFAR-10 counts
+ * (in rank order): per keyword, or balanced per class. Per-keyword quotas need
+ * each keyword in one class only.
+ */
+export function computeQuotas(byClass: Array<Array<[string, number]>>, classes: string[], rule: QuotaRule): { quotas: Quotas; perClass: number[]; table: unknown } {
+  if (rule.method === 'per-keyword') {
+    const perKeyword: Record<string, number> = {};
+    const order: string[] = [];
+    const perClass = byClass.map((counts) => {
+      let n = 0;
+      for (const [keyword, quota] of perKeywordQuotas(counts, rule.imagesPerCount, rule.minFraction)) {
+        if (quota === 0) continue;
+        if (keyword in perKeyword) throw new InputError('keyword is in two classes; per-keyword sampling needs one class per keyword', keyword);
+        perKeyword[keyword] = quota;
+        order.push(keyword);
+        n += quota;
+      }
+      return n;
+    });
+    return { quotas: { method: 'per-keyword', perKeyword, order }, perClass, table: perKeyword };
+  }
+  const table: Record<string, Record<string, number>> = {};
+  const perClass = byClass.map((counts, c) => {
+    table[classes[c]] = Object.fromEntries(balancedQuotas(counts, rule.perClass));
+    return Object.values(table[classes[c]]).reduce((a, b) => a + b, 0);
+  });
+  return { quotas: { method: 'balanced', perClass: table }, perClass, table };
+}
+
+/** The quota of one keyword in one class. */
+export function quotaOf(quotas: Quotas, className: string, keyword: string): number {
+  return quotas.method === 'per-keyword' ? quotas.perKeyword[keyword] ?? 0 : quotas.perClass[className]?.[keyword] ?? 0;
 }

@@ -79,7 +79,7 @@ export async function runBuild(opts: BuildOptions): Promise<{ result: BuildResul
       memo: { build: identity },
       ...(target.searchAttributes ? { typedSearchAttributes: [{ key: CifarRelease, value: config.release }] } : {}),
     });
-    await checkMayAttach(handle, identity, `build ${workflowId}`);
+    checkMayAttach((await handle.describe()).memo, identity, `build ${workflowId}`);
     const url = workflowUrl(target, workflowId);
     if (!opts.quiet) console.log(`build ${config.release}: workflow ${workflowId}${url ? `\n  ${url}` : ''}`);
     const stopProgress = opts.quiet ? () => undefined : showProgress(client, workflowId);

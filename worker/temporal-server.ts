@@ -1,4 +1,3 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, openSync, closeSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -7,11 +6,9 @@ import path from 'node:path';
 
 const root = path.resolve(__dirname, '..');
 
-/** Search attributes the builds set, registered on the dev server at start. */
+/** Search attributes the builds set (workflows/search-attributes.ts), registered on the dev server at start. */
 export const SEARCH_ATTRIBUTES = { CifarRelease: 'Keyword', CifarStage: 'Keyword' } as const;
-/** The same two, as the client reads and sets them. */
-export const CifarRelease = defineSearchAttributeKey('CifarRelease', SearchAttributeType.KEYWORD);
-export const CifarStage = defineSearchAttributeKey('CifarStage', SearchAttributeType.KEYWORD);
+export { CifarRelease, CifarStage } from '../workflows/search-attributes';
 
 export interface DevServer {
   pid: number;

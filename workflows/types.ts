@@ -1,13 +1,22 @@
-// Types shared by the workflow, the activities, the CLI and the labeling page.
+// Types shared by the workflows, the activities, the CLI and the labeling page.
 // Types only: the workflow bundle must not pull in Node modules.
+//
+// Everything here is small by design (Temporal payloads stay under 256 KB at the
+// full scale of 590,000 candidates): lists that grow with the data (offered
+// images, decisions, pairs, neighbours) live in the artifact store and travel
+// as references.
 import type { ReleaseConfigFile } from '../configs/schema';
+import type { PageHeader } from '../lib/labeling';
+import type { DuplicatePair } from '../lib/near-duplicates';
 import type { ArtifactRef, StageOutput } from '../lib/store';
 
-export type { ArtifactRef, StageOutput };
+export type { ArtifactRef, DuplicatePair, PageHeader, StageOutput };
 
 /** Where the pixels and labels come from. */
 export type SourceSpec =
   | { kind: 'demo'; seed: number }
+  /** The full-shape synthetic corpus (lib/scale-corpus), generated into the store once. */
+  | { kind: 'synthetic'; images: number; candidates: number; seed: number; cifarTrain?: number; cifarTest?: number }
   | { kind: 'files'; tinyimages: string; cifar10: string }
   | { kind: 'published'; dir: string };
 
@@ -36,59 +45,161 @@ export interface BuildResult {
   /** The sample per keyword (`{keyword: [ti]}`), where a release grown from this one starts. */
   perKeyword: ArtifactRef;
   blacklist?: ArtifactRef;
-  stages: Array<{ stage: string; cached: boolean }>;
+  stages: StageDone[];
 }
 
-/** One human task: a keyword's candidates to label (round 1) or confirm (round 2). */
-export interface LabelTask {
-  id: string;
-  round: 1 | 2;
-  className: string;
-  keyword: string;
-  /** TinyImages indices offered, in display order. */
-  offered: number[];
-  /** Round 2: the first round's accepted images (pre-selected in the page). */
-  preselected?: number[];
-  /** How many good images the release needs from this keyword. */
-  needed: number;
-  /** Candidate images of the build (uint8 N×32×32×3 .npy) and the row of each offered index. */
-  images: ArtifactRef;
-  rows: number[];
-  /** CIFAR-10 images of the keyword, shown for reference: rows of `cifarImages` (uint8 N×32×32×3 .npy). */
-  references: number[];
-  cifarImages: ArtifactRef;
+/** A stage the build finished: computed, or found in the store. Sharded stages count their shards. */
+export interface StageDone {
+  stage: string;
+  cached: boolean;
+  shards?: { computed: number; cached: number };
 }
 
-export interface LabelDecision {
-  taskId: string;
+/**
+ * A person's (or the simulated or imported labeler's) decision on one page:
+ * the positions in the page of the images they accept. The digest names the
+ * page content the decision was made on.
+ */
+export interface PageDecision {
+  page: string;
+  digest: string;
+  /** Positions in the page, ascending. */
   accepted: number[];
   labeler: string;
-  /** ISO time the labeler submitted. */
+  /** ISO time of the decision. */
   at: string;
+  via: 'page' | 'simulated' | 'import';
 }
 
-/** A near-duplicate pair for review: two new images, or a new image and a CIFAR-10 image. */
-export interface DuplicatePair {
-  id: string;
-  kind: 'within' | 'cifar';
-  ti: number;
-  other: number;
-  distance: number;
-  /** Rows of the two images: `ti` in the candidate images, `other` there too (within) or in CIFAR-10 (cifar). */
-  rows: [number, number];
+/** The argument of the `submitLabels` Update: one page from the page, many from the simulated or imported labeler. */
+export interface LabelBatch {
+  decisions: PageDecision[];
 }
 
+/** What a labeling round waits for (the round's `pendingWork` query). */
+export interface RoundPending {
+  release: string;
+  round: 1 | 2;
+  /** The round's pages in the store (`pages.json` index, `pages.jsonl` contents). */
+  pages: ArtifactRef | null;
+  /** Ids of the pages still waiting for a decision. */
+  pending: string[];
+  decided: number;
+  total: number;
+}
+
+/** The near-duplicate pairs of one round, waiting for a reviewer. */
+export interface DuplicatesPending {
+  round: number;
+  /** `pairs.json` of the check: the pairs, in the order a review's positions refer to. */
+  pairs: ArtifactRef;
+  count: number;
+  digest: string;
+  candidates: ArtifactRef;
+  cifar: ArtifactRef;
+}
+
+/** A reviewer's verdict on one round's pairs, by position in `pairs.json`: each confirmed or dismissed once. */
 export interface DuplicateReview {
   round: number;
-  confirmed: string[];
-  dismissed: string[];
+  digest: string;
+  confirmed: number[];
+  dismissed: number[];
   labeler: string;
   at: string;
 }
 
+/** What a build waits for: a labeling round (a child workflow of its own) or a near-duplicate review. */
 export interface PendingWork {
   release: string;
   stage: string;
-  tasks: LabelTask[];
-  duplicates: { round: number; pairs: DuplicatePair[]; candidates: ArtifactRef; cifar: ArtifactRef } | null;
+  round: { workflowId: string; round: 1 | 2 } | null;
+  duplicates: DuplicatesPending | null;
+}
+
+
+/** Summary of the extractSources stage: where the inputs are and how big they are. */
+export interface ExtractSummary {
+  /** Null for a build from the published files: no pixels. */
+  tinyDir: string | null;
+  groundTruth: string | null;
+  tinyCount: number;
+  cifarCount: number;
+  cifarTrain: number;
+  classes: string[];
+}
+
+/** Summary of buildKeywordSubsets: the candidates (queries of the distance stage) and keywords. */
+export interface SubsetsSummary {
+  queries: number;
+  keywords: number;
+  cifarCopies: number;
+}
+
+/** A stage split into shards over a range (TinyImages images, or candidates), run by a child workflow and merged. */
+export type ShardedWork =
+  | { stage: 'findCifar10Keywords'; extract: StageOutput<ExtractSummary>; maxDistance: number }
+  | { stage: 'computeDistances'; extract: StageOutput<ExtractSummary>; subsets: StageOutput<SubsetsSummary>; k: number };
+
+/** How a sharded stage runs: its merged output when the store has it, else the shards. */
+export interface ShardPlan {
+  merged: StageOutput | null;
+  /** [start, end) of each shard. */
+  shards: Array<[number, number]>;
+  /** Workers polling the store's queue when it was planned (the shard count follows from them and the data size). */
+  workers: number;
+}
+
+/** What one shard activity reports (its output stays in the store, found by key at the merge). */
+export interface ShardResult {
+  start: number;
+  end: number;
+  cached: boolean;
+  /** Items taken from a previous attempt's checkpoints. */
+  resumed?: number;
+}
+
+/** What the stage preparing a labeling round gets (labelCandidates, confirmCandidates). */
+export interface PrepareRoundInput {
+  round: 1 | 2;
+  mode: BuildConfig['labeling']['mode'];
+  pageSize: number;
+  extract: StageOutput<ExtractSummary>;
+  keywords: StageOutput;
+  subsets: StageOutput<SubsetsSummary>;
+  distances: StageOutput;
+  counts: StageOutput;
+  /** Round 2: the first round's labels, and how close to CIFAR-10 a confirmed image may be. */
+  labels?: StageOutput;
+  minCifarDistance?: number;
+}
+
+/** A prepared labeling round: its pages in the store, and those still waiting for a decision. */
+export interface PreparedRound {
+  stage: string;
+  key: string;
+  cached: boolean;
+  /** `pages.json` (index) beside `pages.jsonl` (one page per line). */
+  pages: ArtifactRef;
+  pending: PageHeader[];
+  /** Decisions found in the store for identical pages (a rebuild, or v6 after v4), as one batch. */
+  decided: ArtifactRef | null;
+  total: number;
+}
+
+/** A labeling round as its child workflow runs it. */
+export interface RoundInput {
+  release: string;
+  round: 1 | 2;
+  mode: BuildConfig['labeling']['mode'];
+  prepare: PrepareRoundInput;
+  /** labeling.mode import: the decisions file of this round. */
+  importFile?: string;
+  /** Carried over a continue-as-new: the round so far. */
+  carried?: { prepared: PreparedRound; pending: PageHeader[]; batches: ArtifactRef[] };
+}
+
+export interface RoundResult {
+  prepared: { stage: string; cached: boolean };
+  labels: StageOutput;
 }

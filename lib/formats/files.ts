@@ -3,15 +3,19 @@ import { open, rename, rm, stat } from 'node:fs/promises';
 import { InputError } from '../errors';
 
 /**
- * Writes `chunks` to `file` atomically: a temp file next to it, fsync, rename.
+ * Writes `parts` to `file` atomically: a temp file next to it, fsync, rename.
  * Readers see the old file or the complete new one, never a partial write.
+ * A part may be a stream of chunks (an async iterable), written as it comes.
  */
-export async function writeFileAtomic(file: string, ...chunks: Uint8Array[]): Promise<void> {
+export async function writeFileAtomic(file: string, ...parts: Array<Uint8Array | AsyncIterable<Uint8Array>>): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const fh = await open(tmp, 'wx');
   try {
     try {
-      for (const chunk of chunks) await fh.writeFile(chunk);
+      for (const part of parts) {
+        if (part instanceof Uint8Array) await fh.writeFile(part);
+        else for await (const chunk of part) await fh.writeFile(chunk);
+      }
       await fh.sync();
     } finally {
       await fh.close();

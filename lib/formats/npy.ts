@@ -106,29 +106,51 @@ export function parseNpy(buf: Buffer, name: string): NpyArray {
   return { dtype, shape, data: parsed.data as NpyArray['data'] };
 }
 
-/** Encodes an array exactly as numpy's `np.save` does (format 1.0). */
-export function encodeNpy(arr: NpyArray): Buffer {
-  const { descr, array } = DTYPES[arr.dtype];
-  const count = arr.shape.reduce((a, b) => a * b, 1);
-  if (!(arr.data instanceof array) || arr.data.length !== count) {
-    throw new TypeError(`encodeNpy: data must be a ${array.name} of ${count} elements for ${arr.dtype} (${arr.shape.join(', ')})`);
-  }
-  const shape = arr.shape.length === 1 ? `(${arr.shape[0]},)` : `(${arr.shape.join(', ')})`;
-  let dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
+/** The preamble (magic, version, header dict) numpy's `np.save` writes before the data (format 1.0). */
+export function npyHeader(dtype: NpyDtype, shape: number[]): Buffer {
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  let dict = `{'descr': '${DTYPES[dtype].descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   // numpy leaves room for the first axis to grow to 21 digits so the header can be rewritten in place.
-  if (arr.shape.length > 0) dict += ' '.repeat(21 - String(arr.shape[0]).length);
+  if (shape.length > 0) dict += ' '.repeat(21 - String(shape[0]).length);
   // Pad with spaces and a final newline so the data starts at a multiple of 64 (numpy adds a full 64 when already aligned).
   const header = dict + ' '.repeat(64 - ((11 + dict.length) % 64)) + '\n';
-  if (header.length > 0xffff) throw new RangeError(`encodeNpy: header of ${header.length} bytes does not fit format 1.0`);
+  if (header.length > 0xffff) throw new RangeError(`npyHeader: header of ${header.length} bytes does not fit format 1.0`);
   const preamble = Buffer.alloc(10);
   MAGIC.copy(preamble);
   preamble[6] = 1;
   preamble.writeUInt16LE(header.length, 8);
-  const data = Buffer.from(arr.data.buffer, arr.data.byteOffset, arr.data.byteLength);
-  return Buffer.concat([preamble, Buffer.from(header, 'latin1'), data]);
+  return Buffer.concat([preamble, Buffer.from(header, 'latin1')]);
+}
+
+/** Encodes an array exactly as numpy's `np.save` does (format 1.0). */
+export function encodeNpy(arr: NpyArray): Buffer {
+  const { array } = DTYPES[arr.dtype];
+  const count = arr.shape.reduce((a, b) => a * b, 1);
+  if (!(arr.data instanceof array) || arr.data.length !== count) {
+    throw new TypeError(`encodeNpy: data must be a ${array.name} of ${count} elements for ${arr.dtype} (${arr.shape.join(', ')})`);
+  }
+  return Buffer.concat([npyHeader(arr.dtype, arr.shape), Buffer.from(arr.data.buffer, arr.data.byteOffset, arr.data.byteLength)]);
 }
 
 /** Writes an array as a .npy file, atomically. */
 export async function writeNpy(file: string, arr: NpyArray): Promise<void> {
   await writeFileAtomic(file, encodeNpy(arr));
+}
+
+/**
+ * Writes a .npy file of `shape` from chunks of its data as they come, in
+ * bounded memory (the candidate images are 1.8 GB at full scale), atomically:
+ * the file appears only when all of its bytes were written.
+ */
+export async function writeNpyChunks(file: string, dtype: NpyDtype, shape: number[], chunks: AsyncIterable<Uint8Array>): Promise<void> {
+  const expected = shape.reduce((a, b) => a * b, 1) * DTYPES[dtype].array.BYTES_PER_ELEMENT;
+  let written = 0;
+  await writeFileAtomic(file, npyHeader(dtype, shape), (async function* counted() {
+    for await (const chunk of chunks) {
+      written += chunk.byteLength;
+      if (written > expected) throw new RangeError(`${file}: more than the ${expected} bytes of data shape (${shape.join(', ')}) holds`);
+      yield chunk;
+    }
+    if (written !== expected) throw new RangeError(`${file}: ${written} bytes of data, shape (${shape.join(', ')}) needs ${expected}`);
+  })());
 }
