@@ -1,9 +1,9 @@
 // What the running builds wait for, as the labeling page lists it.
 import type { Client } from '@temporalio/client';
 import { innermostMessage } from '../lib/errors';
-import { releaseOfWorkflowId } from '../workflows/build';
-import { pendingWork } from '../workflows/messages';
-import type { PendingWork } from '../workflows/types';
+import { releaseOfWorkflowId } from '../workflows/ids';
+import { pendingWork, roundPending } from '../workflows/messages';
+import type { PendingWork, RoundPending } from '../workflows/types';
 
 /** A running build and what it waits for; `error` when it did not answer the query. */
 export interface BuildPending {
@@ -11,11 +11,23 @@ export interface BuildPending {
   release: string;
   stage: string;
   pending: PendingWork | null;
+  /** The labeling round it waits for (a child workflow of its own), with its pending pages. */
+  round: (RoundPending & { workflowId: string }) | null;
   error?: string;
 }
 
-/** How long one build may take to answer `pendingWork` (a build whose workers are all down never answers). */
+/** How long one build may take to answer a query (a build whose workers are all down never answers). */
 const QUERY_TIMEOUT_MS = 5_000;
+
+function withTimeout<T>(promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer in ${QUERY_TIMEOUT_MS / 1000} s: is a worker running?`)), QUERY_TIMEOUT_MS);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
 
 /**
  * The running `buildRelease` workflows and their pending work, oldest first;
@@ -33,20 +45,15 @@ export async function runningBuilds(client: Client, release?: string): Promise<B
   return builds.filter((b) => !release || b.release === release || b.pending === null);
 }
 
-/** The pending work of one build. */
+/** The pending work of one build, and of the labeling round it waits for. */
 export async function queryPending(client: Client, workflowId: string): Promise<BuildPending> {
-  let timer: NodeJS.Timeout | undefined;
   try {
-    const pending = await Promise.race([
-      client.workflow.getHandle(workflowId).query(pendingWork),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer in ${QUERY_TIMEOUT_MS / 1000} s: is a worker running?`)), QUERY_TIMEOUT_MS);
-      }),
-    ]);
-    return { workflowId, release: pending.release, stage: pending.stage, pending };
+    const pending = await withTimeout(client.workflow.getHandle(workflowId).query(pendingWork));
+    const round = pending.round
+      ? { ...(await withTimeout(client.workflow.getHandle(pending.round.workflowId).query(roundPending))), workflowId: pending.round.workflowId }
+      : null;
+    return { workflowId, release: pending.release, stage: pending.stage, pending, round };
   } catch (err) {
-    return { workflowId, release: releaseOfWorkflowId(workflowId), stage: '?', pending: null, error: innermostMessage(err) };
-  } finally {
-    clearTimeout(timer);
+    return { workflowId, release: releaseOfWorkflowId(workflowId), stage: '?', pending: null, round: null, error: innermostMessage(err) };
   }
 }

@@ -1,7 +1,7 @@
 // Images of the labeling page: rows of the build's uint8 N×H×W×C .npy arrays as crisp, scaled-up PNGs.
 import { open, realpath, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
+import { contactSheet } from '../lib/contact-sheet';
 import { check, InputError } from '../lib/errors';
 
 /**
@@ -75,35 +75,6 @@ export class ImageArray {
 }
 
 /**
- * Lays `tiles` (each H×W×C) out `columns` to a row, left to right then top to
- * bottom, and scales the sheet up `scale` times with the nearest-neighbour
- * kernel, so every source pixel becomes a sharp scale×scale block.
- */
-export async function contactSheet(
-  tiles: Buffer[],
-  tile: { height: number; width: number; channels: number },
-  columns: number,
-  scale: number,
-): Promise<Buffer> {
-  const cols = Math.max(1, Math.min(columns, tiles.length));
-  const rows = Math.max(1, Math.ceil(tiles.length / cols));
-  const { height: h, width: w, channels: c } = tile;
-  const sheetWidth = cols * w;
-  const raw = Buffer.alloc(rows * h * sheetWidth * c, 0xff);
-  tiles.forEach((pixels, i) => {
-    const x0 = (i % cols) * w;
-    const y0 = Math.floor(i / cols) * h;
-    for (let y = 0; y < h; y++) {
-      pixels.copy(raw, ((y0 + y) * sheetWidth + x0) * c, y * w * c, (y + 1) * w * c);
-    }
-  });
-  return sharp(raw, { raw: { width: sheetWidth, height: rows * h, channels: c as 1 | 3 } })
-    .resize(sheetWidth * scale, rows * h * scale, { kernel: 'nearest' })
-    .png({ compressionLevel: 3 })
-    .toBuffer();
-}
-
-/**
  * The image arrays of one artifact store, opened on first use and kept open
  * (store files never change: their path holds their content key). Paths come
  * from the page, so each must name a .npy file inside the store.
@@ -133,7 +104,7 @@ export class ImageSource {
   /** PNG of `rows` of the array at `ref`, `columns` to a row, scaled up `scale` times. */
   async sheet(ref: string, rows: number[], columns: number, scale: number): Promise<Buffer> {
     const array = await this.array(ref);
-    return contactSheet(await array.rows(rows), array, columns, scale);
+    return contactSheet(await array.rows(rows), array, { columns, scale, compressionLevel: 3 });
   }
 
   async close(): Promise<void> {

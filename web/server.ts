@@ -6,9 +6,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { InputError, innermostMessage } from '../lib/errors';
+import { type LabelPage, PageReader, positionsOf } from '../lib/labeling';
+import { ArtifactStore } from '../lib/store';
 import { reviewDuplicates, submitLabels } from '../workflows/messages';
-import type { DuplicateReview, LabelDecision } from '../workflows/types';
-import { queryPending, runningBuilds } from './builds';
+import type { ArtifactRef, DuplicatePair } from '../workflows/types';
+import type { BuildsResponse, DuplicateReview, DuplicatesPending, LabelDecision, LabelTask } from './api';
+import { type BuildPending, queryPending, runningBuilds } from './builds';
 import { ImageSource } from './images';
 
 export interface LabelServerOptions {
@@ -42,56 +45,103 @@ class HttpError extends Error {
 /** The HTTP handler of the labeling app (not listening yet); `close` releases the open image files. */
 export function createLabelApp(opts: LabelServerOptions): { handler: http.RequestListener; close: () => Promise<void> } {
   const images = new ImageSource(opts.storeRoot);
+  const store = new ArtifactStore(opts.storeRoot);
   const namespace = opts.namespace ?? 'default';
   const historyUrl = (workflowId: string) => (opts.uiUrl ? `${opts.uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(workflowId)}` : null);
+  // A round's pages never change under their store path: read each index once.
+  const readers = new Map<string, Promise<PageReader>>();
+  const pagesOf = (ref: ArtifactRef) => {
+    let reader = readers.get(ref.path);
+    if (!reader) {
+      reader = PageReader.open(store, ref);
+      readers.set(ref.path, reader);
+      reader.catch(() => readers.delete(ref.path));
+    }
+    return reader;
+  };
 
   const routes: Record<string, (req: http.IncomingMessage, url: URL) => Promise<unknown>> = {
-    'GET /api/builds': async () => {
+    'GET /api/builds': async (): Promise<BuildsResponse> => {
       const builds = await runningBuilds(opts.client, opts.release);
       return {
         release: opts.release ?? null,
-        builds: builds.map((b) => ({
+        builds: await Promise.all(builds.map(async (b) => ({
           workflowId: b.workflowId,
           release: b.release,
           stage: b.stage,
-          error: b.error,
+          ...(b.error ? { error: b.error } : {}),
           historyUrl: historyUrl(b.workflowId),
-          tasks: (b.pending?.tasks ?? []).map((t) => ({
-            id: t.id, round: t.round, className: t.className, keyword: t.keyword, needed: t.needed, offered: t.offered.length,
-          })),
-          duplicates: b.pending?.duplicates ? { round: b.pending.duplicates.round, pairs: b.pending.duplicates.pairs.length } : null,
-        })),
+          tasks: await pendingTasks(b),
+          duplicates: b.pending?.duplicates ? { round: b.pending.duplicates.round, pairs: b.pending.duplicates.count } : null,
+        }))),
       };
     },
     'GET /api/task': async (_req, url) => {
       const workflowId = param(url, 'workflow');
-      const taskId = param(url, 'task');
-      const task = (await pendingOf(workflowId)).tasks.find((t) => t.id === taskId);
-      if (!task) throw new HttpError(404, `task "${taskId}" is not pending in ${workflowId}`);
-      return { workflowId, historyUrl: historyUrl(workflowId), task };
+      const { page, reader } = await pendingPage(workflowId, param(url, 'task'));
+      return { workflowId, historyUrl: historyUrl(workflowId), task: taskOf(page, reader) };
     },
     'GET /api/duplicates': async (_req, url) => {
       const workflowId = param(url, 'workflow');
-      const duplicates = (await pendingOf(workflowId)).duplicates;
-      if (!duplicates) throw new HttpError(404, `no near-duplicate review is pending in ${workflowId}`);
+      const { pending, pairs } = await pendingPairs(workflowId);
+      const duplicates: DuplicatesPending = { round: pending.round, pairs, candidates: pending.candidates, cifar: pending.cifar };
       return { workflowId, historyUrl: historyUrl(workflowId), duplicates };
     },
     'POST /api/labels': async (req) => {
       const { workflowId, decision } = await jsonBody<{ workflowId: string; decision: LabelDecision }>(req);
       checkDecision(workflowId, decision);
-      return update(workflowId, () => opts.client.workflow.getHandle(workflowId).executeUpdate(submitLabels, { args: [decision] }));
+      const { page, round } = await pendingPage(workflowId, decision.taskId);
+      const twice = decision.accepted.find((ti, i) => decision.accepted.indexOf(ti) !== i);
+      if (twice !== undefined) throw new HttpError(409, `image ${twice} is listed twice`);
+      const found = positionsOf(page, decision.accepted);
+      if ('foreign' in found) throw new HttpError(409, `image ${found.foreign[0]} was not offered in task "${page.id}"`);
+      await update(round, () => opts.client.workflow.getHandle(round).executeUpdate(submitLabels, {
+        args: [{ decisions: [{ page: page.id, digest: page.digest, accepted: found.positions, labeler: decision.labeler, at: decision.at, via: 'page' }] }],
+      }));
+      return { accepted: found.positions.length };
     },
     'POST /api/duplicates': async (req) => {
       const { workflowId, review } = await jsonBody<{ workflowId: string; review: DuplicateReview }>(req);
       checkReview(workflowId, review);
-      return update(workflowId, () => opts.client.workflow.getHandle(workflowId).executeUpdate(reviewDuplicates, { args: [review] }));
+      const { pending, pairs } = await pendingPairs(workflowId);
+      const position = new Map(pairs.map((p, i) => [p.id, i]));
+      const positions = (ids: string[]) => ids.map((id) => {
+        if (!position.has(id)) throw new HttpError(409, `pair "${id}" is not under review`);
+        return position.get(id)!;
+      });
+      return update(workflowId, () => opts.client.workflow.getHandle(workflowId).executeUpdate(reviewDuplicates, {
+        args: [{ round: review.round, digest: pending.digest, confirmed: positions(review.confirmed), dismissed: positions(review.dismissed), labeler: review.labeler, at: review.at }],
+      }));
     },
   };
 
-  async function pendingOf(workflowId: string) {
+  /** The pending pages of the round a build waits for, as the task list shows them. */
+  async function pendingTasks(build: BuildPending) {
+    if (!build.round?.pages) return [];
+    const pending = new Set(build.round.pending);
+    const { index } = await pagesOf(build.round.pages);
+    return index.pages.filter((p) => pending.has(p.id)).map((p) => ({
+      id: p.id, round: build.round!.round, className: p.className, keyword: p.keyword, needed: p.needed, offered: p.count,
+    }));
+  }
+
+  /** A page the build's current round still waits for, and the round's workflow. */
+  async function pendingPage(workflowId: string, pageId: string): Promise<{ page: LabelPage; reader: PageReader; round: string }> {
     const build = await queryPending(opts.client, workflowId);
     if (!build.pending) throw new HttpError(404, `${workflowId}: ${build.error}`);
-    return build.pending;
+    if (!build.round?.pages || !build.round.pending.includes(pageId)) throw new HttpError(404, `task "${pageId}" is not pending in ${workflowId}`);
+    const reader = await pagesOf(build.round.pages);
+    const page = await reader.page(pageId);
+    if (!page) throw new HttpError(404, `task "${pageId}" is not in the round's pages`);
+    return { page, reader, round: build.round.workflowId };
+  }
+
+  async function pendingPairs(workflowId: string) {
+    const build = await queryPending(opts.client, workflowId);
+    if (!build.pending) throw new HttpError(404, `${workflowId}: ${build.error}`);
+    const pending = build.pending.duplicates;
+    if (!pending) throw new HttpError(404, `no near-duplicate review is pending in ${workflowId}`);
+    return { pending, pairs: await store.readJson<DuplicatePair[]>(pending.pairs) };
   }
 
   /** Sends an Update; the build's validator rejecting it is a 409 with the validator's message. */
@@ -167,6 +217,15 @@ export async function startLabelServer(opts: LabelServerOptions & { host?: strin
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await app.close();
     },
+  };
+}
+
+/** A page as the labeling page shows it: TinyImages indices, pre-selected ones among them. */
+function taskOf(page: LabelPage, reader: PageReader): LabelTask {
+  return {
+    id: page.id, round: page.round, className: page.className, keyword: page.keyword, offered: page.offered,
+    ...(page.preselected ? { preselected: page.preselected.map((p) => page.offered[p]) } : {}),
+    needed: page.needed, images: reader.index.images, rows: page.rows, references: page.references, cifarImages: reader.index.cifarImages,
   };
 }
 

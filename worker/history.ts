@@ -3,7 +3,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 
 export interface StageRow {
-  /** The scheduling event's ID: one row per activity call, however many attempts. */
+  /** `<workflow id>:<scheduling event id>`: one row per activity call, however many attempts. */
   id: string;
   activity: string;
   summary: string;
@@ -34,12 +34,21 @@ const decode = (payload?: temporal.api.common.v1.IPayload | null): unknown => {
   }
 };
 
-/** Every stage activity of a build, from its Temporal event history. */
+/**
+ * Every stage activity of a build, from its Temporal event history and those
+ * of its child workflows (sharded stages, labeling rounds; not the base
+ * release's build, which has a history of its own), in the order they began.
+ */
 export async function stageHistory(client: Client, workflowId: string, runId?: string): Promise<StageRow[]> {
   const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   const rows = new Map<string, StageRow>();
   for (const event of history.events ?? []) {
-    const id = String(event.eventId);
+    const id = `${workflowId}:${event.eventId}`;
+    const child = event.startChildWorkflowExecutionInitiatedEventAttributes;
+    if (child?.workflowType?.name && child.workflowType.name !== 'buildRelease' && child.workflowId) {
+      for (const row of await stageHistory(client, child.workflowId).catch(() => [])) rows.set(row.id, row);
+      continue;
+    }
     const scheduled = event.activityTaskScheduledEventAttributes;
     if (scheduled) {
       rows.set(id, {
@@ -56,15 +65,16 @@ export async function stageHistory(client: Client, workflowId: string, runId?: s
       });
       continue;
     }
+    const rowOf = (scheduledEventId: unknown) => rows.get(`${workflowId}:${scheduledEventId}`);
     const started = event.activityTaskStartedEventAttributes;
     if (started) {
-      const row = rows.get(String(started.scheduledEventId));
+      const row = rowOf(started.scheduledEventId);
       if (row) Object.assign(row, { state: 'running', attempt: started.attempt ?? 1, startedAt: toDate(event.eventTime), worker: started.identity ?? null });
       continue;
     }
     const completed = event.activityTaskCompletedEventAttributes;
     const failed = event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes ?? event.activityTaskCanceledEventAttributes;
-    const row = rows.get(String((completed ?? failed)?.scheduledEventId));
+    const row = rowOf((completed ?? failed)?.scheduledEventId);
     if (!row) continue;
     const end = toDate(event.eventTime);
     row.seconds = row.startedAt && end ? (end.getTime() - row.startedAt.getTime()) / 1000 : null;

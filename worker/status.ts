@@ -63,12 +63,10 @@ export async function buildStatuses(client: Client): Promise<BuildStatus[]> {
 
 function waitingFor(build: Awaited<ReturnType<typeof queryPending>>): string | null {
   if (!build.pending) return build.error ? `no answer (${build.error})` : null;
-  const { tasks, duplicates } = build.pending;
-  if (tasks.length) {
-    const rounds = [...new Set(tasks.map((t) => t.round))].join(' and ');
-    return `${tasks.length} keyword${tasks.length === 1 ? '' : 's'} wait for labels (round ${rounds}): cifar101 label`;
-  }
-  if (duplicates) return `${duplicates.pairs.length} near-duplicate pairs wait for review (round ${duplicates.round}): cifar101 label`;
+  const { duplicates } = build.pending;
+  const pages = build.round?.pending.length ?? 0;
+  if (pages) return `${pages} page${pages === 1 ? '' : 's'} wait for labels (round ${build.round!.round}): cifar101 label`;
+  if (duplicates) return `${duplicates.count} near-duplicate pairs wait for review (round ${duplicates.round}): cifar101 label`;
   return null;
 }
 

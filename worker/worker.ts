@@ -2,9 +2,9 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import os from 'node:os';
 import path from 'node:path';
-import { createActivities } from '../activities';
+import { type ActivityDeps, createActivities } from '../activities';
 import { ArtifactStore } from '../lib/store';
-import { storeQueue, TASK_QUEUE } from '../workflows/build';
+import { storeQueue, TASK_QUEUE } from '../workflows/ids';
 import { workflowBundle } from './bundle';
 
 let runtimeInstalled = false;
@@ -36,7 +36,16 @@ export interface BuildWorker {
  * workflows and stage activities, on the store's queue. Several workers (on
  * several machines sharing the folder) split the shards between them.
  */
-export async function createWorker(opts: { address: string; namespace: string; artifactsDir: string; taskQueue?: string; identity?: string; concurrency?: number }): Promise<BuildWorker> {
+export async function createWorker(opts: {
+  address: string;
+  namespace: string;
+  artifactsDir: string;
+  taskQueue?: string;
+  identity?: string;
+  concurrency?: number;
+  /** Test hook: runs after each checkpointed chunk of a long stage (see ActivityDeps). */
+  afterChunk?: ActivityDeps['afterChunk'];
+}): Promise<BuildWorker> {
   installRuntime();
   const store = new ArtifactStore(path.resolve(opts.artifactsDir));
   await store.removeStaleTemps();
@@ -49,7 +58,7 @@ export async function createWorker(opts: { address: string; namespace: string; a
     namespace: opts.namespace,
     taskQueue,
     workflowBundle: await workflowBundle(opts.artifactsDir),
-    activities: createActivities({ store, client }),
+    activities: createActivities({ store, client, ...(opts.afterChunk ? { afterChunk: opts.afterChunk } : {}) }),
     ...(opts.identity ? { identity: opts.identity } : {}),
     // The heavy stages use every core themselves; more at once only thrash.
     maxConcurrentActivityTaskExecutions: opts.concurrency ?? Math.max(2, os.availableParallelism()),

@@ -1,45 +1,65 @@
-// A stand-in `buildRelease` for the page tests: it offers a fixed PendingWork through the
-// build's own messages, validates like the build does, and returns what it was sent.
-import { ApplicationFailure, allHandlersFinished, condition, setHandler } from '@temporalio/workflow';
-import { pendingWork, reviewDuplicates, submitLabels } from '../../workflows/messages';
-import type { DuplicateReview, LabelDecision, PendingWork } from '../../workflows/types';
+// A stand-in `buildRelease` for the page tests: it offers fixed labeling rounds (each a child
+// workflow, as the real build's) and a near-duplicate review through the build's own messages,
+// validates with the build's own validators, and returns what it was sent.
+import { allHandlersFinished, condition, executeChild, setHandler, workflowInfo } from '@temporalio/workflow';
+import { pendingWork, reviewDuplicates, roundPending, submitLabels } from '../../workflows/messages';
+import type { ArtifactRef, DuplicateReview, DuplicatesPending, PageDecision, PageHeader } from '../../workflows/types';
+import { type PendingPage, validateBatch, validateReview } from '../../workflows/validators';
 
-/** The fixed work: label every task, then review the pairs (when there are any). */
-export async function buildRelease(work: PendingWork): Promise<{ decisions: LabelDecision[]; review: DuplicateReview | null }> {
-  let tasks = work.tasks;
-  const decisions: LabelDecision[] = [];
-  let review: DuplicateReview | null = null;
+export interface FakeRound {
+  round: 1 | 2;
+  /** The round's pages in the store (pages.json, beside pages.jsonl). */
+  pages: ArtifactRef;
+  headers: PageHeader[];
+}
+
+export interface FakeWork {
+  release: string;
+  rounds: FakeRound[];
+  duplicates: DuplicatesPending | null;
+}
+
+/** The fixed work: each round's pages, one round after the other, then the pairs (when there are any). */
+export async function buildRelease(work: FakeWork): Promise<{ decisions: PageDecision[]; review: DuplicateReview | null }> {
   let stage = 'labelCandidates';
-  setHandler(pendingWork, () => ({ release: work.release, stage, tasks, duplicates: tasks.length === 0 && !review ? work.duplicates : null }));
-  setHandler(submitLabels, (decision) => {
-    tasks = tasks.filter((t) => t.id !== decision.taskId);
-    decisions.push(decision);
-    return { accepted: decision.accepted.length };
-  }, {
-    validator: (decision) => {
-      const task = tasks.find((t) => t.id === decision.taskId);
-      if (!task) throw ApplicationFailure.nonRetryable(`task "${decision.taskId}" is not pending`);
-      const offered = new Set(task.offered);
-      const seen = new Set<number>();
-      for (const ti of decision.accepted) {
-        if (!offered.has(ti)) throw ApplicationFailure.nonRetryable(`image ${ti} was not offered in task "${task.id}"`);
-        if (seen.has(ti)) throw ApplicationFailure.nonRetryable(`image ${ti} is listed twice`);
-        seen.add(ti);
-      }
-    },
-  });
+  let round: { workflowId: string; round: 1 | 2 } | null = null;
+  let duplicates: DuplicatesPending | null = null;
+  let review: DuplicateReview | null = null;
+  setHandler(pendingWork, () => ({ release: work.release, stage, round, duplicates }));
   setHandler(reviewDuplicates, (r) => {
     review = r;
     return { blacklisted: r.confirmed.length };
-  }, {
-    validator: (_review) => {
-      if (tasks.length > 0 || !work.duplicates || review) throw ApplicationFailure.nonRetryable('no near-duplicate review is pending');
-    },
-  });
-  await condition(() => tasks.length === 0);
+  }, { validator: (r) => validateReview(duplicates, r) });
+  const decisions: PageDecision[] = [];
+  for (const r of work.rounds) {
+    const workflowId = `${workflowInfo().workflowId}/round${r.round}`;
+    stage = r.round === 1 ? 'labelCandidates' : 'confirmCandidates';
+    round = { workflowId, round: r.round };
+    decisions.push(...await executeChild(fakeRound, { args: [work.release, r], workflowId }));
+  }
+  round = null;
   stage = 'checkNearDuplicates';
-  if (work.duplicates) await condition(() => review !== null);
+  duplicates = work.duplicates;
+  if (duplicates) await condition(() => review !== null);
+  duplicates = null;
   stage = 'done';
   await condition(allHandlersFinished);
   return { decisions, review };
+}
+
+/** One labeling round: waits until every page is decided, as the build's round does. */
+export async function fakeRound(release: string, input: FakeRound): Promise<PageDecision[]> {
+  const pending = new Map<string, PendingPage>(input.headers.map(([id, count, digest]) => [id, { count, digest }]));
+  const decisions: PageDecision[] = [];
+  setHandler(roundPending, () => ({ release, round: input.round, pages: input.pages, pending: [...pending.keys()], decided: input.headers.length - pending.size, total: input.headers.length }));
+  setHandler(submitLabels, (batch) => {
+    for (const d of batch.decisions) {
+      pending.delete(d.page);
+      decisions.push(d);
+    }
+    return { recorded: batch.decisions.length };
+  }, { validator: (batch) => validateBatch(pending, batch) });
+  await condition(() => pending.size === 0);
+  await condition(allHandlersFinished);
+  return decisions;
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeNpy, writeNpy } from '../../lib/formats/npy';
-import { contactSheet, ImageArray, ImageSource } from '../../web/images';
+import { ImageArray, ImageSource } from '../../web/images';
 import { writeImages } from './helpers';
 
 let dir: string;
@@ -47,29 +47,6 @@ describe('ImageArray', () => {
     const text = path.join(dir, 'text.npy');
     await writeFile(text, 'not numpy at all');
     await expect(ImageArray.open(text)).rejects.toThrow('not a .npy file (bad magic)');
-  });
-});
-
-describe('contactSheet', () => {
-  it('scales every pixel to a sharp scale×scale block, tiles left to right then down, white after the last', async () => {
-    const tiles = [0, 1, 2, 3, 4].map((i) => Buffer.from(pixels.subarray(i * 3072, (i + 1) * 3072)));
-    const png = await contactSheet(tiles, { height: 32, width: 32, channels: 3 }, 3, 3);
-    const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
-    expect([info.width, info.height, info.channels]).toEqual([3 * 96, 2 * 96, 3]);
-    const at = (x: number, y: number) => [...data.subarray((y * info.width + x) * 3, (y * info.width + x) * 3 + 3)];
-    let mismatches = 0;
-    for (let t = 0; t < 6; t++) {
-      for (let y = 0; y < 96; y++) {
-        for (let x = 0; x < 96; x++) {
-          const sx = Math.floor(x / 3);
-          const sy = Math.floor(y / 3);
-          const want = t < 5 ? [...tiles[t].subarray((sy * 32 + sx) * 3, (sy * 32 + sx) * 3 + 3)] : [255, 255, 255];
-          const got = at((t % 3) * 96 + x, Math.floor(t / 3) * 96 + y);
-          if (got.join() !== want.join()) mismatches++;
-        }
-      }
-    }
-    expect(mismatches).toBe(0);
   });
 });
 

@@ -13,14 +13,16 @@ import { DEMO_SEED } from '../../worker/defaults';
 import { agreementTable, type AcceptedMap } from '../../lib/agreement';
 import { startLabelServer } from '../../web/server';
 import { buildWorkflowId } from '../../workflows/build';
-import { pendingWork } from '../../workflows/messages';
-import type { BuildResult, LabelTask, PendingWork } from '../../workflows/types';
+import type { LabelTask } from '../../web/api';
+import type { BuildResult } from '../../workflows/types';
 import { releaseHashes, tempDir, uniqueQueue, useTestServer, writeConfigs } from '../helpers/build';
-import { launchChromium, tamperNextSubmission } from './helpers';
+import { launchChromium, pendingViaServer, tamperNextSubmission } from './helpers';
 
 /** Thresholds above the demo's 3,000 minimum distance, so the check flags pairs and the review has work (24, then 8, then 4). */
 const THRESHOLD = 3100;
+/** Two people: the two-person rule keeps the first round's labeler from confirming their own keywords. */
 const LABELER = 'Grace';
+const VERIFIER = 'Ada';
 
 interface GroundTruth { classes: string[]; classOf: number[]; ambiguous: number[] }
 
@@ -87,12 +89,14 @@ afterAll(async () => {
   else await rm(dir, { recursive: true, force: true });
 });
 
-/** Polls the build's pending work until `ready` holds. */
-async function waitForPending(ready: (p: PendingWork) => boolean, timeoutMs = 240_000): Promise<PendingWork> {
+type Pending = NonNullable<Awaited<ReturnType<typeof pendingViaServer>>>;
+
+/** Polls the build's pending work (as the label server shows it) until `ready` holds. */
+async function waitForPending(ready: (p: Pending) => boolean, timeoutMs = 240_000): Promise<Pending> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (buildDone) throw new Error('the build ended while the test waited for pending work');
-    const p = await handle.query(pendingWork).catch(() => null);
+    const p = await pendingViaServer(server.url, workflowId).catch(() => null);
     if (p && ready(p)) return p;
     if (Date.now() > deadline) throw new Error(`no such pending work in ${timeoutMs / 1000} s (stage ${p?.stage})`);
     await new Promise((r) => setTimeout(r, 250));
@@ -156,12 +160,12 @@ async function submitInPage(task: LabelTask) {
 }
 
 /** Answers the rest through the API the page uses. */
-async function submitByApi(tasks: LabelTask[]) {
+async function submitByApi(tasks: LabelTask[], labeler: string) {
   for (const task of tasks) {
     const res = await fetch(new URL('/api/labels', server.url), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ workflowId, decision: { taskId: task.id, accepted: answer(task), labeler: LABELER, at: new Date().toISOString() } }),
+      body: JSON.stringify({ workflowId, decision: { taskId: task.id, accepted: answer(task), labeler, at: new Date().toISOString() } }),
     });
     expect([res.status, await res.json()]).toEqual([200, { accepted: answer(task).length }]);
     submitted.push(task.id);
@@ -187,7 +191,7 @@ describe('labeling a demo v4 build in the browser', () => {
     expect(tasks.length).toBeGreaterThan(20);
     // what `cifar101 status` says of the waiting build
     const status = (await buildStatuses(client)).find((s) => s.workflowId === workflowId)!;
-    expect(status).toMatchObject({ state: 'RUNNING', stage: 'labelCandidates', waiting: `${tasks.length} keywords wait for labels (round 1): cifar101 label` });
+    expect(status).toMatchObject({ state: 'RUNNING', stage: 'labelCandidates', waiting: `${tasks.length} pages wait for labels (round 1): cifar101 label` });
     await page.goto(server.url);
     await page.fill('#labeler', LABELER);
     await page.waitForSelector(`section[data-workflow="${workflowId}"] a[data-task]`);
@@ -215,10 +219,10 @@ describe('labeling a demo v4 build in the browser', () => {
     expect(box.y).toBeGreaterThanOrEqual(0);
     expect(box.y + box.height).toBeLessThan(page.viewportSize()!.height);
     await page.screenshot({ path: path.join(shots, 'rejected.png') });
-    expect((await handle.query(pendingWork)).tasks.map((t) => t.id)).toContain(third.id);
+    expect((await pendingViaServer(server.url, workflowId))!.tasks.map((t) => t.id)).toContain(third.id);
     await submitInPage(third);
 
-    await submitByApi(rest);
+    await submitByApi(rest, LABELER);
   }, 300_000);
 
   it('round 2: the first round\'s choices come preselected; two keywords confirmed in the page, the rest through its API', async () => {
@@ -227,13 +231,19 @@ describe('labeling a demo v4 build in the browser', () => {
     // pick tasks where the second labeler has something to reject, so the page has to change the preselection
     const withAmbiguous = tasks.filter((t) => answer(t).length < t.offered.length).slice(0, 2);
     expect(withAmbiguous).toHaveLength(2);
+    // The first round's labeler may not confirm their own keywords: the build's validator says so, and records nothing.
+    await openTask(withAmbiguous[0]);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#message.error:not([hidden])');
+    expect(await page.innerText('#message')).toContain(`two-person rule: ${LABELER} made round-1 decisions on this keyword and cannot confirm them`);
+    await page.fill('#labeler', VERIFIER);
     for (const task of withAmbiguous) {
       await openTask(task);
       expect((await selectedCells()).map((i) => task.offered[i])).toEqual(task.preselected);
       await selectInPage(task, answer(task), null);
       await submitInPage(task);
     }
-    await submitByApi(tasks.filter((t) => !withAmbiguous.includes(t)));
+    await submitByApi(tasks.filter((t) => !withAmbiguous.includes(t)), VERIFIER);
   }, 300_000);
 
   it('reviews every round of near-duplicate pairs in the page, confirming all as the automatic review does', async () => {
@@ -266,11 +276,16 @@ describe('labeling a demo v4 build in the browser', () => {
 
     // Every decision in the log is one the test made, once; the tampered one never got in.
     const log = (await readFile(path.join(dir, 'out', 'decisions.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
-    expect(log.map((d) => d.taskId).sort()).toEqual([...submitted].sort());
-    expect(new Set(log.map((d) => d.labeler))).toEqual(new Set([LABELER]));
-    const history = await handle.fetchHistory();
-    const updates = (history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
-    expect(updates).toHaveLength(submitted.length + 3);
+    expect(log.map((d) => d.page).sort()).toEqual([...submitted].sort());
+    expect(new Set(log.filter((d) => d.round === 1).map((d) => d.labeler))).toEqual(new Set([LABELER]));
+    expect(new Set(log.filter((d) => d.round === 2).map((d) => d.labeler))).toEqual(new Set([VERIFIER]));
+    // One Update per page, in the rounds' own workflows, and one per review in the build's.
+    let updates = 0;
+    for (const id of [workflowId, `${workflowId}/round1`, `${workflowId}/round2`]) {
+      const history = await client.workflow.getHandle(id).fetchHistory();
+      updates += (history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
+    }
+    expect(updates).toBe(submitted.length + 3);
 
     // The agreement table over the rounds' decisions: round 2 only ever takes back the ambiguous images.
     const accepted = async (round: number) => {
@@ -297,7 +312,13 @@ describe('labeling a demo v4 build in the browser', () => {
     await page.screenshot({ path: path.join(shots, 'temporal-ui.png') });
     await copyFile(path.join(shots, 'temporal-ui.png'), '/tmp/label-temporal-ui.png');
     await page.getByText('Descending', { exact: true }).first().click();
-    for (const activity of ['extractSources', 'computeDistances', 'labelCandidates']) await page.getByText(activity, { exact: true }).first().waitFor({ timeout: 30_000 });
-    expect(await page.getByText('distances shard 1/', { exact: false }).count()).toBeGreaterThan(0);
+    for (const activity of ['extractSources', 'assignKeywords', 'computeKeywordCounts']) await page.getByText(activity, { exact: true }).first().waitFor({ timeout: 30_000 });
+    // The sharded stages run in child workflows of their own, with one activity per shard.
+    const child = `${workflowId}/computeDistances`;
+    const { runId: childRun } = await client.workflow.getHandle(child).describe();
+    await page.goto(`${inject('temporalUi')}/namespaces/default/workflows/${encodeURIComponent(child)}/${childRun}/history`);
+    await page.getByText('Event History', { exact: true }).first().waitFor();
+    await page.getByText('Compact', { exact: true }).first().click();
+    await page.getByText('computeDistances shard 1/', { exact: false }).first().waitFor({ timeout: 30_000 });
   }, 120_000);
 });

@@ -8,11 +8,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { writeFileAtomic } from '../../lib/formats/files';
+import { sha256Json } from '../../lib/hash';
+import { type LabelPage, splitPages, writePages } from '../../lib/labeling';
 import { startLabelServer } from '../../web/server';
-import { pendingWork, submitLabels } from '../../workflows/messages';
-import type { ArtifactRef, LabelTask, PendingWork } from '../../workflows/types';
+import { roundPending, submitLabels } from '../../workflows/messages';
+import type { ArtifactRef, DuplicatePair } from '../../workflows/types';
 import { launchChromium, tamperNextSubmission, writeImages } from './helpers';
-import type { buildRelease as fakeBuild } from './fake-build.workflow';
+import type { buildRelease as fakeBuild, FakeRound, FakeWork } from './fake-build.workflow';
 
 const CANDIDATES = 'cache/buildKeywordSubsets/k1/candidate_images.npy';
 const CIFAR = 'cache/extractSources/k0/cifar10_images.npy';
@@ -25,27 +28,19 @@ const range = (start: number, n: number) => Array.from({ length: n }, (_, i) => 
 
 const release = `fake${randomBytes(3).toString('hex')}`;
 const workflowId = `cifar101-${release}-0123456789ab`;
-const task = (id: string, round: 1 | 2, className: string, keyword: string, offered: number[], rows: number[], needed: number, extra: Partial<LabelTask> = {}): LabelTask => ({
-  id, round, className, keyword, offered, rows, needed, images: ref(CANDIDATES), references: range(0, 6), cifarImages: ref(CIFAR), ...extra,
-});
-const work: PendingWork = {
-  release,
-  stage: 'labelCandidates',
-  tasks: [
-    task('r1/cat/tabby cat', 1, 'cat', 'tabby cat', range(1000, 12), range(0, 12), 4),
-    task('r1/dog/puppy', 1, 'dog', 'puppy', range(2000, 8), range(12, 8), 3),
-    task('r2/cat/kitty', 2, 'cat', 'kitty', range(3000, 6), range(20, 6), 2, { preselected: [3000, 3002, 3003] }),
-  ],
-  duplicates: {
-    round: 1,
-    pairs: [
-      { id: 'w1', kind: 'within', ti: 1000, other: 1003, distance: 812.4, rows: [0, 3] },
-      { id: 'c1', kind: 'cifar', ti: 2001, other: 7, distance: 1503.94, rows: [13, 7] },
-    ],
-    candidates: ref(CANDIDATES),
-    cifar: ref(CIFAR),
-  },
+/** One keyword's page, as the build's stage writes it (lib/labeling.ts). */
+const page1 = (round: 1 | 2, className: string, keyword: string, offered: number[], rows: number[], needed: number): LabelPage =>
+  splitPages({ round, className, keyword, needed, offered, rows, preselect: round === 2, references: range(0, 6) })[0];
+const rounds: Record<1 | 2, LabelPage[]> = {
+  1: [page1(1, 'cat', 'tabby cat', range(1000, 12), range(0, 12), 4), page1(1, 'dog', 'puppy', range(2000, 8), range(12, 8), 3)],
+  // Round 2 offers the first round's choices, all pre-selected.
+  2: [page1(2, 'cat', 'kitty', [3000, 3002, 3003], [20, 22, 23], 2)],
 };
+const pairs: DuplicatePair[] = [
+  { id: 'w1', kind: 'within', ti: 1000, other: 1003, distance: 812.4, rows: [0, 3] },
+  { id: 'c1', kind: 'cifar', ti: 2001, other: 7, distance: 1503.94, rows: [13, 7] },
+];
+const PAIRS = 'cache/checkNearDuplicates/k2/pairs.json';
 
 let dir: string;
 let shots: string;
@@ -68,6 +63,20 @@ beforeAll(async () => {
   await mkdir(shots);
   await writeImages(path.join(store, CANDIDATES), 26);
   await writeImages(path.join(store, CIFAR), 10, 100);
+  const fakeRounds: FakeRound[] = [];
+  for (const round of [1, 2] as const) {
+    const folder = `cache/${round === 1 ? 'labelCandidates' : 'confirmCandidates'}/p${round}`;
+    await mkdir(path.join(store, folder), { recursive: true });
+    await writePages(path.join(store, folder), rounds[round], { round, images: ref(CANDIDATES), cifarImages: ref(CIFAR) });
+    fakeRounds.push({ round, pages: ref(`${folder}/pages.json`), headers: rounds[round].map((p) => [p.id, p.offered.length, p.digest]) });
+  }
+  await mkdir(path.join(store, path.dirname(PAIRS)), { recursive: true });
+  await writeFileAtomic(path.join(store, PAIRS), Buffer.from(JSON.stringify(pairs)));
+  const work: FakeWork = {
+    release,
+    rounds: fakeRounds,
+    duplicates: { round: 1, pairs: ref(PAIRS), count: pairs.length, digest: sha256Json(pairs).slice(0, 16), candidates: ref(CANDIDATES), cifar: ref(CIFAR) },
+  };
 
   const address = inject('temporalAddress');
   const taskQueue = `label-page-${randomBytes(4).toString('hex')}`;
@@ -97,7 +106,7 @@ afterAll(async () => {
 const opened = (what: string) => page.waitForSelector(`#view[data-open="${workflowId}/${what}"] .task-head`);
 const text = (selector: string) => page.locator(selector).first().innerText();
 const selectedCells = () => page.$$eval('#grid .cell', (cells) => cells.map((c, i) => (c.getAttribute('aria-selected') === 'true' ? i : -1)).filter((i) => i >= 0));
-const pendingIds = async () => (await handle.query(pendingWork)).tasks.map((t) => t.id);
+const pendingIds = async () => (await client.workflow.getHandle(`${workflowId}/round1`).query(roundPending)).pending;
 const errorMessage = async () => {
   await page.waitForSelector('#message.error:not([hidden])');
   return text('#message');
@@ -107,8 +116,8 @@ describe('labeling page', () => {
   it('lists the pending tasks by round, with the build\'s history link', async () => {
     await page.goto(server.url);
     await page.waitForSelector('nav a[data-task]');
-    expect(await page.$$eval('nav a[data-task]', (as) => as.map((a) => a.textContent))).toEqual(['cat / tabby cat4 of 12', 'dog / puppy3 of 8', 'cat / kitty2 of 6']);
-    expect(await page.$$eval('nav h3', (hs) => hs.map((h) => h.textContent))).toEqual(['Round 1: 2 keywords', 'Round 2: 1 keyword']);
+    expect(await page.$$eval('nav a[data-task]', (as) => as.map((a) => a.textContent))).toEqual(['cat / tabby cat4 of 12', 'dog / puppy3 of 8']);
+    expect(await page.$$eval('nav h3', (hs) => hs.map((h) => h.textContent))).toEqual(['Round 1: 2 keywords']);
     expect(await page.getAttribute('nav a.history', 'href')).toBe(`${inject('temporalUi')}/namespaces/default/workflows/${workflowId}`);
     expect(await text('#scope')).toBe(`release ${release}`);
   });
@@ -154,7 +163,7 @@ describe('labeling page', () => {
     await tamperNextSubmission(page, 999999);
     await page.keyboard.press('Enter');
     expect(await errorMessage()).toBe('Not accepted: image 999999 was not offered in task "r1/cat/tabby cat"');
-    expect(await pendingIds()).toEqual(['r1/cat/tabby cat', 'r1/dog/puppy', 'r2/cat/kitty']);
+    expect(await pendingIds()).toEqual(['r1/cat/tabby cat', 'r1/dog/puppy']);
     expect(await selectedCells()).toHaveLength(4);
   });
 
@@ -164,21 +173,24 @@ describe('labeling page', () => {
     await opened('r1/dog/puppy');
     expect(await text('#message')).toBe('Submitted cat / tabby cat (round 1): 4 accepted.');
     expect(await page.evaluate((id) => localStorage.getItem(`cifar101.draft.${id}.r1/cat/tabby cat`), workflowId)).toBeNull();
-    expect(await pendingIds()).toEqual(['r1/dog/puppy', 'r2/cat/kitty']);
+    expect(await pendingIds()).toEqual(['r1/dog/puppy']);
     expect(chosen).toHaveLength(4);
   });
 
   it('refuses a task someone else submitted meanwhile, visibly', async () => {
     await page.keyboard.press('a');
-    await handle.executeUpdate(submitLabels, { args: [{ taskId: 'r1/dog/puppy', accepted: [2001], labeler: 'Bob', at: new Date().toISOString() }] });
+    const puppy = rounds[1][1];
+    await client.workflow.getHandle(`${workflowId}/round1`).executeUpdate(submitLabels, {
+      args: [{ decisions: [{ page: puppy.id, digest: puppy.digest, accepted: [puppy.offered.indexOf(2001)], labeler: 'Bob', at: new Date().toISOString(), via: 'page' }] }],
+    });
     await page.keyboard.press('Enter');
-    expect(await errorMessage()).toBe('Not accepted: task "r1/dog/puppy" is not pending');
+    expect(await errorMessage()).toBe('Not accepted: task "r1/dog/puppy" is not pending in ' + workflowId);
   });
 
   it('shows round 2 with the first round\'s choices selected', async () => {
     await page.click('nav a[data-task="r2/cat/kitty"]');
     await opened('r2/cat/kitty');
-    expect(await selectedCells()).toEqual([0, 2, 3]);
+    expect(await selectedCells()).toEqual([0, 1, 2]);
     expect(await text('.instruction')).toContain('Confirm the first round\'s choices');
     await page.keyboard.press('Enter');
     await opened('~duplicates/1');
@@ -202,13 +214,14 @@ describe('labeling page', () => {
     expect(await text('#message')).toBe('Review sent: 1 image blacklisted.');
 
     const result = await handle.result();
-    expect(result.decisions.map((d) => [d.taskId, d.accepted, d.labeler])).toEqual([
-      ['r1/cat/tabby cat', expect.any(Array), 'Ada'],
-      ['r1/dog/puppy', [2001], 'Bob'],
-      ['r2/cat/kitty', [3000, 3002, 3003], 'Ada'],
+    // The build receives positions in each page (the page sent TinyImages indices) and pairs by position.
+    expect(result.decisions.map((d) => [d.page, d.accepted, d.labeler, d.via])).toEqual([
+      ['r1/cat/tabby cat', expect.any(Array), 'Ada', 'page'],
+      ['r1/dog/puppy', [1], 'Bob', 'page'],
+      ['r2/cat/kitty', [0, 1, 2], 'Ada', 'page'],
     ]);
     expect(result.decisions[0].accepted).toHaveLength(4);
-    expect(result.review).toMatchObject({ round: 1, confirmed: ['w1'], dismissed: ['c1'], labeler: 'Ada' });
+    expect(result.review).toMatchObject({ round: 1, confirmed: [0], dismissed: [1], labeler: 'Ada' });
     expect(Date.parse(result.review!.at)).toBeGreaterThan(Date.now() - 60_000);
   });
 });

@@ -18,8 +18,8 @@ import { releaseHashes, ROOT, tempDir, uniqueQueue, useTestServer, writeConfigs 
 function startWorker(outDir: string, taskQueue: string, address: string): ChildProcess {
   const log = openSync(path.join(outDir, `worker-${Date.now()}.log`), 'a');
   // `node --import tsx`: one process, so that SIGKILL kills the worker itself (tsx's CLI would leave its child running).
-  return spawn(process.execPath, ['--import', pathToFileURL(path.join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, path.join(ROOT, 'worker', 'cli.ts'), 'worker', '--out', outDir, '--task-queue', taskQueue, '--concurrency', '1'], {
-    env: { ...process.env, TEMPORAL_ADDRESS: address, CIFAR101_CHUNK_DELAY_MS: '250' },
+  return spawn(process.execPath, ['--import', pathToFileURL(path.join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, path.join(ROOT, 'tests', 'helpers', 'worker-process.ts'), '--out', outDir, '--task-queue', taskQueue, '--chunk-delay-ms', '250'], {
+    env: { ...process.env, TEMPORAL_ADDRESS: address },
     stdio: ['ignore', log, log],
   });
 }
@@ -43,10 +43,8 @@ describe('resume after failure', () => {
 
   beforeAll(async () => {
     const dir = await tempDir('resume-ref');
-    // Four computeDistances shards of a few seconds each: a kill lands inside one, after another finished.
-    configs = await writeConfigs(dir, (_r, doc) => {
-      doc.distances.shardSize = 1200;
-    });
+    // computeDistances is planned as two shards for one worker, of a few seconds each in slow motion: a kill lands inside one, after another finished.
+    configs = await writeConfigs(dir);
     await runBuild({ config: configs.v4, outDir: dir, quiet: true, taskQueue: uniqueQueue('ref') });
     reference = await releaseHashes(path.join(dir, 'releases', 'v4'));
   }, 600_000);

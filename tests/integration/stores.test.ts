@@ -39,7 +39,7 @@ describe('builds of two artifact folders on one task queue', () => {
     a.catch(() => undefined);
     try {
       const c = runBuild({ config: reseeded.v4, outDir: out.c, quiet: true, taskQueue });
-      for (let tries = 0; !(await client.workflow.getHandle(idA).query(pendingWork).then((p) => p.tasks.length > 0, () => false)); tries++) {
+      for (let tries = 0; !(await client.workflow.getHandle(idA).query(pendingWork).then((p) => p.round !== null, () => false)); tries++) {
         if (tries > 600) throw new Error(`${idA} never waited for labels`);
         await new Promise((r) => setTimeout(r, 200));
       }
