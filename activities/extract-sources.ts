@@ -39,7 +39,10 @@ async function locate(store: ArtifactStore, source: SourceSpec) {
       const s = await stat(f).catch(() => { throw new InputError('file not found', f); });
       return { file: path.resolve(f), size: s.size, mtime: s.mtimeMs };
     }));
-    return { tinyDir: source.tinyimages, cifarDir: source.cifar10, groundTruth: null, identity };
+    // A generated corpus's ground truth lets the simulated labeler answer (the rehearsal's full-shape corpus).
+    if (source.groundTruth) await stat(source.groundTruth).catch(() => { throw new InputError('file not found', source.groundTruth); });
+    const groundTruth = source.groundTruth ? path.resolve(source.groundTruth) : null;
+    return { tinyDir: source.tinyimages, cifarDir: source.cifar10, groundTruth, identity: groundTruth ? [...identity, { groundTruth }] : identity };
   }
   throw new InputError(`source kind "${source.kind}" has no pixels to extract`, 'source');
 }

@@ -17,7 +17,8 @@ export type SourceSpec =
   | { kind: 'demo'; seed: number }
   /** The full-shape synthetic corpus (lib/scale-corpus), generated into the store once. */
   | { kind: 'synthetic'; images: number; candidates: number; seed: number; cifarTrain?: number; cifarTest?: number }
-  | { kind: 'files'; tinyimages: string; cifar10: string }
+  /** TinyImages and CIFAR-10 files; with the ground truth of a generated corpus, the simulated labeler can answer. */
+  | { kind: 'files'; tinyimages: string; cifar10: string; groundTruth?: string }
   | { kind: 'published'; dir: string };
 
 /** A release config as the workflow receives it: parsed, with its base resolved. */
