@@ -59,7 +59,10 @@ describe('planControls', () => {
       const items = planControls({ ...base, pageId: `page-${p}`, candidates: 20, rate: 0.2 }); // 5 controls
       if (items[0].kind === 'control') first++;
       if (items[items.length - 1].kind === 'control') last++;
-      for (const c of controlsOf(items)) (c.kind === 'control' && c.expected ? positives++ : negatives++);
+      for (const c of controlsOf(items)) {
+        if (c.kind === 'control' && c.expected) positives++;
+        else negatives++;
+      }
     }
     // each slot holds a control with probability 5/25: about 40 of 200 pages
     expect(first).toBeGreaterThan(20);
