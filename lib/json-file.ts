@@ -52,7 +52,7 @@ export class JsonFile<T> {
       throw err;
     }
     if (this.cache?.key === key) return this.cache.value;
-    const value = this.parse(await readFile(this.file, 'utf8'));
+    const value = parseJson(await readFile(this.file, 'utf8'), this.schema, this.file);
     this.cache = { key, value };
     return value;
   }
@@ -72,21 +72,6 @@ export class JsonFile<T> {
     }));
     this.queue = run.catch(() => undefined);
     return run;
-  }
-
-  private parse(text: string): T {
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch (err) {
-      throw new InputError(`not valid JSON (${(err as Error).message})`, this.file);
-    }
-    const result = this.schema.safeParse(doc);
-    if (!result.success) {
-      const issues = result.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`);
-      throw new InputError(`unexpected content: ${issues.join('; ')}`, this.file);
-    }
-    return result.data;
   }
 
   private async locked<R>(fn: () => Promise<R>): Promise<R> {
@@ -120,4 +105,28 @@ export class JsonFile<T> {
       await rm(lock, { force: true });
     }
   }
+}
+
+/**
+ * Parses JSON Lines (an append-only log such as `decisions.jsonl`): one value of
+ * `schema` a line, blank lines skipped. A bad line is an InputError naming the file and line.
+ */
+export function parseJsonLines<T>(text: string, schema: z.ZodType<T>, file: string): T[] {
+  return text.split('\n').flatMap((line, i) => (line.trim() ? [parseJson(line, schema, `${file}:${i + 1}`)] : []));
+}
+
+/** One JSON value of `schema`; errors name `where` (a file, or file:line) and the keys at fault. */
+function parseJson<T>(text: string, schema: z.ZodType<T>, where: string): T {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new InputError(`not valid JSON (${(err as Error).message})`, where);
+  }
+  const result = schema.safeParse(doc);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`);
+    throw new InputError(`unexpected content: ${issues.join('; ')}`, where);
+  }
+  return result.data;
 }
