@@ -19,7 +19,12 @@ export interface ControlPlanInput {
   negatives: readonly number[];
 }
 
-/** One item of a page, in display order: a candidate (its position among the page's offered images) or a hidden control. */
+/**
+ * One item of a page, in display order: a candidate (its position among the
+ * page's offered images) or a hidden control. Server-side only: the page gets
+ * the number of items and their pixels by display index, never this list, or
+ * the controls would not be hidden.
+ */
 export type DisplayItem =
   | { kind: 'candidate'; position: number }
   | { kind: 'control'; id: string; cifarRow: number; expected: boolean };
