@@ -6,6 +6,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadReleaseConfig } from '../../configs';
+import { shardStageName } from '../../lib/sharding';
 import { ArtifactStore } from '../../lib/store';
 import { runBuild, toBuildConfig } from '../../worker/build';
 import { stageHistory, type StageRow } from '../../worker/history';
@@ -69,7 +70,7 @@ describe('resume after failure', () => {
     try {
       const handle = await startBuild(client, outDir, taskQueue);
       // Kill once a shard is done and the next one has checkpointed a chunk in the store's scratch folder.
-      const scratch = path.join(outDir, 'cache', 'computeDistances');
+      const scratch = path.join(outDir, 'cache', shardStageName('computeDistances'));
       await waitFor('a finished shard and a checkpointed chunk of the next', async () => {
         const done = distanceRows(await stageHistory(client, handle.workflowId)).filter((r) => r.state === 'completed');
         if (done.length < 1) return undefined;
