@@ -1,7 +1,10 @@
-// Lint: the TypeScript recommendations, and the rule the Temporal samples keep for
-// workflow code: no Node builtins, no I/O, nothing that differs on replay.
+// Lint: the TypeScript recommendations; the rule the Temporal samples keep for
+// workflow code (no Node builtins, no I/O, nothing that differs on replay); and
+// the one direction imports run in: web/worker → workflows/activities → lib.
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
+
+const nodeModules = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
   { ignores: ['node_modules/**', '.tools/**', 'artifacts/**', 'web/page/**', 'bench/results*', '**/*.cjs', '**/*.mjs'] },
@@ -14,12 +17,38 @@ export default tseslint.config(
     },
   },
   {
-    files: ['workflows/**/*.ts', 'activities/pixel-stages.ts'],
+    // Workflow code runs in the deterministic sandbox: it takes only types from the rest of the project.
+    files: ['workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        paths: [...builtinModules, ...builtinModules.map((m) => `node:${m}`), '@temporalio/activity', '@temporalio/client', '@temporalio/worker']
+        paths: [...nodeModules, '@temporalio/activity', '@temporalio/client', '@temporalio/worker']
           .map((name) => ({ name, message: 'workflow code runs in the deterministic sandbox: no Node modules, I/O or clients' })),
-        patterns: [{ group: ['../lib/*', '../worker/*', '../web/*'], message: 'workflows import only types from elsewhere', allowTypeImports: true }],
+        patterns: [{ group: ['**/lib', '**/lib/**', '**/activities', '**/activities/**', '**/worker/**', '**/web/**'], message: 'workflows import only types from lib, activities, worker and web', allowTypeImports: true }],
+      }],
+    },
+  },
+  {
+    // Pure libraries: no Temporal, nothing from the layers above them.
+    files: ['lib/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['@temporalio/*'], message: 'lib is pure: Temporal stays in workflows/, activities/ and worker/' },
+          { group: ['**/activities/**', '**/workflows/**', '**/worker/**', '**/web/**', '**/bench/**', '**/tests/**'], message: 'lib imports nothing above it (web/worker → workflows/activities → lib)' },
+        ],
+      }],
+    },
+  },
+  {
+    // A stage is one activity file: stages share pieces through lib/ (or activities/support/), never each other.
+    files: ['activities/**/*.ts'],
+    ignores: ['activities/index.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['./*', '!./support', '!./support/*'], message: 'activities do not import each other: move what they share to lib/ (or activities/support/)' },
+          { group: ['**/worker/**', '**/web/**'], message: 'activities import nothing above them (web/worker → workflows/activities → lib)' },
+        ],
       }],
     },
   },
