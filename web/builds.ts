@@ -30,13 +30,16 @@ function withTimeout<T>(promise: Promise<T>): Promise<T> {
 }
 
 /**
- * The running `buildRelease` workflows and their pending work, oldest first;
- * only those of `release` when given (by the workflow ID
- * `<task queue>-<release>-<hash>`, then by the build's own answer).
+ * The running `buildRelease` workflows of one artifact store and their pending
+ * work, oldest first: a build runs on its store's queue (`<name>-store-<id>`),
+ * and its pages and images are in that store only. Only those of `release`
+ * when given (by the workflow ID `<task queue>-<release>-<hash>`, then by the
+ * build's own answer).
  */
-export async function runningBuilds(client: Client, release?: string): Promise<BuildPending[]> {
+export async function runningBuilds(client: Client, storeId: string, release?: string): Promise<BuildPending[]> {
   const ids: Array<{ workflowId: string; start: number }> = [];
   for await (const wf of client.workflow.list({ query: "WorkflowType = 'buildRelease' AND ExecutionStatus = 'Running'" })) {
+    if (!wf.taskQueue.endsWith(`-store-${storeId}`)) continue;
     if (release && !wf.workflowId.includes(`-${release}-`)) continue;
     ids.push({ workflowId: wf.workflowId, start: wf.startTime.getTime() });
   }

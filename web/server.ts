@@ -62,7 +62,7 @@ export function createLabelApp(opts: LabelServerOptions): { handler: http.Reques
 
   const routes: Record<string, (req: http.IncomingMessage, url: URL) => Promise<unknown>> = {
     'GET /api/builds': async (): Promise<BuildsResponse> => {
-      const builds = await runningBuilds(opts.client, opts.release);
+      const builds = await runningBuilds(opts.client, await store.id(), opts.release);
       return {
         release: opts.release ?? null,
         builds: await Promise.all(builds.map(async (b) => ({

@@ -11,7 +11,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { writeFileAtomic } from '../../lib/formats/files';
 import { sha256Json } from '../../lib/hash';
 import { type LabelPage, splitPages, writePages } from '../../lib/labeling';
+import { ArtifactStore } from '../../lib/store';
 import { startLabelServer } from '../../web/server';
+import { storeQueue } from '../../workflows/ids';
 import { roundPending, submitLabels } from '../../workflows/messages';
 import type { ArtifactRef, DuplicatePair } from '../../workflows/types';
 import { launchChromium, tamperNextSubmission, writeImages } from './helpers';
@@ -79,7 +81,8 @@ beforeAll(async () => {
   };
 
   const address = inject('temporalAddress');
-  const taskQueue = `label-page-${randomBytes(4).toString('hex')}`;
+  // The label server lists the builds of its store: those on the store's queue.
+  const taskQueue = storeQueue(`label-page-${randomBytes(4).toString('hex')}`, await new ArtifactStore(store).id());
   nativeConnection = await NativeConnection.connect({ address });
   worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowsPath: path.join(__dirname, 'fake-build.workflow.ts') });
   running = worker.run();
