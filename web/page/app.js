@@ -3,9 +3,9 @@
 // accept or reject, and the near-duplicate review. Plain JS served as is; checked by
 // web/page/tsconfig.json (`npx tsc -p web/page`).
 
-/** @typedef {import('../../workflows/types').LabelTask} LabelTask */
-/** @typedef {import('../../workflows/types').DuplicatePair} DuplicatePair */
-/** @typedef {import('../../workflows/types').PendingWork} PendingWork */
+/** @typedef {import('../api').LabelTask} LabelTask */
+/** @typedef {import('../api').DuplicatePair} DuplicatePair */
+/** @typedef {import('../api').DuplicatesPending} DuplicatesPending */
 /**
  * @typedef {{ id: string, round: number, className: string, keyword: string, needed: number, offered: number }} TaskSummary
  * @typedef {{ workflowId: string, release: string, stage: string, error?: string, historyUrl: string | null,
@@ -13,7 +13,7 @@
  * @typedef {{ kind: 'task', workflowId: string, task: LabelTask, selected: Set<number>, undo: number[][], focus: number,
  *             historyUrl: string | null }} TaskView
  * @typedef {'confirmed' | 'dismissed'} Verdict
- * @typedef {{ kind: 'duplicates', workflowId: string, duplicates: NonNullable<PendingWork['duplicates']>,
+ * @typedef {{ kind: 'duplicates', workflowId: string, duplicates: DuplicatesPending,
  *             verdicts: Map<string, Verdict>, undo: [string, Verdict][][], focus: number, historyUrl: string | null }} DuplicatesView
  */
 
@@ -420,7 +420,7 @@ function go(hash) {
 
 /** @param {string} workflowId @param {() => boolean} current */
 async function openDuplicates(workflowId, current) {
-  /** @type {{ duplicates: NonNullable<PendingWork['duplicates']>, historyUrl: string | null }} */
+  /** @type {{ duplicates: DuplicatesPending, historyUrl: string | null }} */
   const { duplicates, historyUrl } = await api(`/api/duplicates?workflow=${encodeURIComponent(workflowId)}`);
   if (!current()) return;
   const draft = loadDraft(draftKey(workflowId, `duplicates-${duplicates.round}`));
