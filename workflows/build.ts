@@ -3,6 +3,7 @@ import { allHandlersFinished, condition, patched, setHandler } from '@temporalio
 import { baseRelease } from './base-release';
 import { type ReviewWait, sampleWithoutDuplicates } from './duplicates';
 import { labelingRound, type RoundWait } from './labeling';
+import { buildWorkflowId, TASK_QUEUE } from './ids';
 import { buildReleaseV1 } from './legacy/build-v1';
 import { pendingWork, progress as progressQuery, reviewDuplicates } from './messages';
 import { fromPublished } from './published';
@@ -28,7 +29,7 @@ const BUILD_V2 = 'build-v2';
 export async function buildRelease(input: BuildInput): Promise<BuildResult> {
   if (!patched(BUILD_V2)) return buildReleaseV1(input);
   const { config, source } = input;
-  const progress = new Progress();
+  const progress = new Progress(buildWorkflowId(config, input.idPrefix ?? TASK_QUEUE));
   const waits: RoundWait_ & ReviewWait = { round: null, duplicates: null, review: null };
   setHandler(progressQuery, () => ({ stage: progress.stage, done: progress.done }));
   setHandler(pendingWork, () => ({ release: config.release, stage: progress.stage, round: waits.round, duplicates: waits.duplicates }));

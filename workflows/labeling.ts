@@ -41,7 +41,7 @@ export async function labelingRound(
 ): Promise<StageOutput> {
   const { round } = prepare;
   progress.enter(round === 1 ? 'labelCandidates' : 'confirmCandidates');
-  const workflowId = childWorkflowId(workflowInfo().workflowId, `round${round}`);
+  const workflowId = childWorkflowId(progress.buildId, `round${round}`);
   wait.round = { workflowId, round };
   try {
     const out = await executeChild(labelRound, {

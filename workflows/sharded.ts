@@ -5,7 +5,7 @@
 // more than MAX_IN_FLIGHT activities pending (Temporal allows 2,000). The
 // merged output is keyed by the data, not by the split: a rebuild finds it in
 // the store whatever number of workers planned the shards.
-import { executeChild, workflowInfo } from '@temporalio/workflow';
+import { executeChild } from '@temporalio/workflow';
 import { childWorkflowId } from './ids';
 import { activity, type Progress } from './stages';
 import type { ShardedWork, ShardResult, StageOutput } from './types';
@@ -20,7 +20,7 @@ export async function shardedStage(progress: Progress, work: ShardedWork): Promi
   if (plan.merged) return progress.record(plan.merged);
   const out = await executeChild(runShards, {
     args: [{ work, shards: plan.shards }],
-    workflowId: childWorkflowId(workflowInfo().workflowId, work.stage),
+    workflowId: childWorkflowId(progress.buildId, work.stage),
     staticSummary: `${work.stage}: ${plan.shards.length} shards for ${plan.workers} worker(s)`,
   });
   return progress.record(out.merged, out.shards);

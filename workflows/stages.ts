@@ -30,6 +30,13 @@ export class Progress {
   stage = 'starting';
   readonly done: StageDone[] = [];
 
+  /**
+   * `buildId`: the build's workflow ID as its input determines it (buildWorkflowId), the
+   * parent of its child workflows' IDs. From the input, not workflowInfo(): a replay of a
+   * recorded history must compute the same IDs.
+   */
+  constructor(readonly buildId: string) {}
+
   /** Enters a stage: shown by the progress query and, where the server has it, the CifarStage search attribute. */
   enter(stage: string): void {
     this.stage = stage;
