@@ -92,8 +92,14 @@ function saveDraft() {
   }
 }
 
-function labeler() {
-  return (byId('labeler') as HTMLInputElement).value.trim();
+/** The labeler's name, which a submission needs: without one, asks for it and gives an empty string. */
+function labeler(): string {
+  const name = (byId('labeler') as HTMLInputElement).value.trim();
+  if (!name) {
+    showMessage('Enter your name as the labeler before submitting.');
+    byId('labeler').focus();
+  }
+  return name;
 }
 
 // ---- routing: #/<workflowId>/<taskId> or #/<workflowId>/~duplicates -----------
@@ -322,11 +328,7 @@ function moveFocus(key: string, focus: number, count: number, columns: number) {
 async function submitTask() {
   const v = state.view as TaskView;
   const name = labeler();
-  if (!name) {
-    showMessage('Enter your name as the labeler before submitting.');
-    byId('labeler').focus();
-    return;
-  }
+  if (!name) return;
   const accepted = v.task.offered.filter((ti) => v.selected.has(ti));
   const from = location.hash;
   const sent = await send(async () => {
@@ -469,11 +471,7 @@ function setVerdicts(ids: string[], verdict: Verdict) {
 async function submitDuplicates() {
   const v = state.view as DuplicatesView;
   const name = labeler();
-  if (!name) {
-    showMessage('Enter your name as the labeler before submitting.');
-    byId('labeler').focus();
-    return;
-  }
+  if (!name) return;
   const undecided = v.duplicates.pairs.length - v.verdicts.size;
   if (undecided > 0) {
     showMessage(`${undecided} pair${undecided === 1 ? '' : 's'} still undecided: mark each as duplicate (c) or not (d).`);
