@@ -81,7 +81,7 @@ async function findBuild(client: Client, ref: string, taskQueue: string): Promis
 }
 
 /** The `cifar101` program: commands, options, defaults, validation and help. */
-export function createProgram(): Command {
+function createProgram(): Command {
   const program = new Command('cifar101')
     .description('CIFAR-10.1 dataset build as durable, reproducible Temporal workflows')
     .usage('<command> [options]')

@@ -71,7 +71,7 @@ export const sdkLogger = new DefaultLogger('TRACE', (entry) => {
 });
 
 /** The log file of this process for the store in `outDir`: `<outDir>/logs/worker-<start time>-<pid>.log`. */
-export function workerLogPath(outDir: string): string {
+function workerLogPath(outDir: string): string {
   const stamp = STARTED.toISOString().replace(/\.\d+Z$/, '').replace(/[-:]/g, '').replace('T', '-');
   return path.join(path.resolve(outDir), 'logs', `worker-${stamp}-${process.pid}.log`);
 }
