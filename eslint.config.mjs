@@ -7,13 +7,24 @@ import { builtinModules } from 'node:module';
 const nodeModules = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tools/**', 'artifacts/**', 'web/page/**', 'bench/results*', '**/*.cjs', '**/*.mjs'] },
+  { ignores: ['node_modules/**', '.tools/**', 'artifacts/**', 'bench/results*', '**/*.cjs', '**/*.mjs'] },
   ...tseslint.configs.recommended,
   {
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
       '@typescript-eslint/no-require-imports': 'off',
+    },
+  },
+  {
+    // The page runs in the browser, bundled: from the rest of the project it takes types only (web/api.ts),
+    // so that no server code (zod, Node modules) ends up in the bundle.
+    files: ['web/page/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: nodeModules.map((name) => ({ name, message: 'the page runs in the browser' })),
+        patterns: [{ group: ['../*', '../../*'], message: 'the page imports only types from the server side', allowTypeImports: true }],
+      }],
     },
   },
   {

@@ -1,16 +1,18 @@
 // The labeling server: the page, its JSON API over the running builds, and the images.
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
+import { build } from 'esbuild';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import type { z } from 'zod';
 import { InputError, innermostMessage } from '../lib/errors';
 import { type LabelPage, PageReader, positionsOf } from '../lib/labeling';
 import { ArtifactStore } from '../lib/store';
 import { reviewDuplicates, submitLabels } from '../workflows/messages';
 import type { ArtifactRef, DuplicatePair } from '../workflows/types';
-import type { BuildsResponse, DuplicateReview, DuplicatesPending, LabelDecision, LabelTask } from './api';
+import { DuplicatesRequest, LabelsRequest, type BuildsResponse, type DuplicatesResponse, type DuplicatesWork, type ErrorResponse, type LabelsResponse, type LabelTask, type ReviewResponse, type TaskResponse } from './api';
 import { type BuildPending, queryPending, runningBuilds } from './builds';
 import { ImageSource } from './images';
 
@@ -26,10 +28,33 @@ export interface LabelServerOptions {
 }
 
 const PAGE_DIR = path.join(__dirname, 'page');
-const STATIC: Record<string, { file: string; type: string }> = {
-  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
-  '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+
+let pageScript: Promise<string> | undefined;
+
+/**
+ * The page's script: web/page/app.ts and what it imports, bundled by esbuild
+ * in memory, once per process (tens of milliseconds). Bundled from the source
+ * when the server runs rather than by a build step, so that a fresh clone
+ * needs none and the page served is always the page checked in.
+ */
+function bundlePage(): Promise<string> {
+  pageScript ??= build({
+    entryPoints: [path.join(PAGE_DIR, 'app.ts')],
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    sourcemap: 'inline',
+    write: false,
+    logLevel: 'silent',
+  }).then((result) => result.outputFiles[0].text);
+  pageScript.catch(() => (pageScript = undefined)); // a failed bundle is tried again at the next request
+  return pageScript;
+}
+
+const STATIC: Record<string, { type: string; body: () => Promise<string | Buffer> }> = {
+  '/': { type: 'text/html; charset=utf-8', body: () => readFile(path.join(PAGE_DIR, 'index.html')) },
+  '/app.js': { type: 'text/javascript; charset=utf-8', body: bundlePage },
+  '/style.css': { type: 'text/css; charset=utf-8', body: () => readFile(path.join(PAGE_DIR, 'style.css')) },
 };
 /** Most images one sheet request may ask for, and the largest scale: a sheet stays a few MB at most. */
 const MAX_ROWS = 2048;
@@ -60,6 +85,8 @@ export function createLabelApp(opts: LabelServerOptions): { handler: http.Reques
     return reader;
   };
 
+  bundlePage().catch(() => undefined); // ready by the first request; a failure is answered there
+
   const routes: Record<string, (req: http.IncomingMessage, url: URL) => Promise<unknown>> = {
     'GET /api/builds': async (): Promise<BuildsResponse> => {
       const builds = await runningBuilds(opts.client, await store.id(), opts.release);
@@ -76,20 +103,19 @@ export function createLabelApp(opts: LabelServerOptions): { handler: http.Reques
         }))),
       };
     },
-    'GET /api/task': async (_req, url) => {
+    'GET /api/task': async (_req, url): Promise<TaskResponse> => {
       const workflowId = param(url, 'workflow');
       const { page, reader } = await pendingPage(workflowId, param(url, 'task'));
       return { workflowId, historyUrl: historyUrl(workflowId), task: taskOf(page, reader) };
     },
-    'GET /api/duplicates': async (_req, url) => {
+    'GET /api/duplicates': async (_req, url): Promise<DuplicatesResponse> => {
       const workflowId = param(url, 'workflow');
       const { pending, pairs } = await pendingPairs(workflowId);
-      const duplicates: DuplicatesPending = { round: pending.round, pairs, candidates: pending.candidates, cifar: pending.cifar };
+      const duplicates: DuplicatesWork = { round: pending.round, pairs, candidates: pending.candidates, cifar: pending.cifar };
       return { workflowId, historyUrl: historyUrl(workflowId), duplicates };
     },
-    'POST /api/labels': async (req) => {
-      const { workflowId, decision } = await jsonBody<{ workflowId: string; decision: LabelDecision }>(req);
-      checkDecision(workflowId, decision);
+    'POST /api/labels': async (req): Promise<LabelsResponse> => {
+      const { workflowId, decision } = await jsonBody(req, LabelsRequest);
       const { page, round } = await pendingPage(workflowId, decision.taskId);
       const twice = decision.accepted.find((ti, i) => decision.accepted.indexOf(ti) !== i);
       if (twice !== undefined) throw new HttpError(409, `image ${twice} is listed twice`);
@@ -100,9 +126,8 @@ export function createLabelApp(opts: LabelServerOptions): { handler: http.Reques
       }));
       return { accepted: found.positions.length };
     },
-    'POST /api/duplicates': async (req) => {
-      const { workflowId, review } = await jsonBody<{ workflowId: string; review: DuplicateReview }>(req);
-      checkReview(workflowId, review);
+    'POST /api/duplicates': async (req): Promise<ReviewResponse> => {
+      const { workflowId, review } = await jsonBody(req, DuplicatesRequest);
       const { pending, pairs } = await pendingPairs(workflowId);
       const position = new Map(pairs.map((p, i) => [p.id, i]));
       const positions = (ids: string[]) => ids.map((id) => {
@@ -178,8 +203,8 @@ export function createLabelApp(opts: LabelServerOptions): { handler: http.Reques
     void (async () => {
       try {
         if (req.method === 'GET' && STATIC[url.pathname]) {
-          const { file, type } = STATIC[url.pathname];
-          const body = await readFile(path.join(PAGE_DIR, file));
+          const { type, body: read } = STATIC[url.pathname];
+          const body = await read();
           res.writeHead(200, { 'content-type': type, 'cache-control': 'no-cache' });
           res.end(body);
         } else if (req.method === 'GET' && (url.pathname === '/img/sheet' || url.pathname === '/img/candidate')) {
@@ -192,7 +217,7 @@ export function createLabelApp(opts: LabelServerOptions): { handler: http.Reques
       } catch (err) {
         const status = err instanceof HttpError ? err.status : 500;
         if (status === 500) console.error(`label server: ${route}:`, err);
-        if (!res.headersSent) sendJson(res, status, { error: innermostMessage(err) });
+        if (!res.headersSent) sendJson(res, status, { error: innermostMessage(err) } satisfies ErrorResponse);
         else res.end();
       }
     })();
@@ -235,8 +260,11 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
   res.end(text);
 }
 
-/** The JSON body of a POST. Only `application/json`: a cross-site form cannot send that without the page's consent (CORS). */
-async function jsonBody<T>(req: http.IncomingMessage): Promise<T> {
+/**
+ * The JSON body of a POST, checked against its schema (a 400 names the field at fault). Only
+ * `application/json`: a cross-site form cannot send that without the page's consent (CORS).
+ */
+async function jsonBody<T>(req: http.IncomingMessage, schema: z.ZodType<T>): Promise<T> {
   if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) throw new HttpError(415, 'send JSON (content-type: application/json)');
   const chunks: Buffer[] = [];
   let size = 0;
@@ -245,36 +273,15 @@ async function jsonBody<T>(req: http.IncomingMessage): Promise<T> {
     if (size > MAX_BODY) throw new HttpError(413, `request body over ${MAX_BODY} bytes`);
     chunks.push(chunk as Buffer);
   }
+  let body: unknown;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
     throw new HttpError(400, 'request body is not valid JSON');
   }
-}
-
-// The server checks only the shape of a submission; whether it fits the task
-// (pending, offered images, no duplicates) is the build's validator's call.
-function checkDecision(workflowId: unknown, d: LabelDecision | undefined): void {
-  checkCommon(workflowId, d);
-  if (typeof d!.taskId !== 'string') throw new HttpError(400, 'decision.taskId must be a string');
-  if (!Array.isArray(d!.accepted) || !d!.accepted.every((ti) => Number.isSafeInteger(ti))) {
-    throw new HttpError(400, 'decision.accepted must be a list of TinyImages indices');
-  }
-}
-
-function checkReview(workflowId: unknown, r: DuplicateReview | undefined): void {
-  checkCommon(workflowId, r);
-  if (!Number.isInteger(r!.round)) throw new HttpError(400, 'review.round must be an integer');
-  for (const key of ['confirmed', 'dismissed'] as const) {
-    if (!Array.isArray(r![key]) || !r![key].every((id) => typeof id === 'string')) throw new HttpError(400, `review.${key} must be a list of pair ids`);
-  }
-}
-
-function checkCommon(workflowId: unknown, body: { labeler?: unknown; at?: unknown } | undefined): void {
-  if (typeof workflowId !== 'string' || !workflowId) throw new HttpError(400, 'workflowId is missing');
-  if (!body || typeof body !== 'object') throw new HttpError(400, 'the submission is missing');
-  if (typeof body.labeler !== 'string' || !body.labeler.trim()) throw new HttpError(400, 'enter your name as the labeler');
-  if (typeof body.at !== 'string' || Number.isNaN(Date.parse(body.at))) throw new HttpError(400, '"at" must be an ISO time');
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new HttpError(400, parsed.error.issues[0].message);
+  return parsed.data;
 }
 
 function param(url: URL, name: string): string {

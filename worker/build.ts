@@ -12,6 +12,7 @@ import { buildRelease, buildWorkflowId, storeQueue, TASK_QUEUE } from '../workfl
 import type { BuildConfig, BuildInput, BuildResult, SourceSpec } from '../workflows/types';
 import { connect, resolveTarget, workflowUrl, type Target } from './connection';
 import { DEMO_SEED } from './defaults';
+import { logToStore } from './logs';
 import { CifarRelease } from './temporal-server';
 import { createWorker } from './worker';
 
@@ -38,7 +39,8 @@ export function toBuildConfig(config: ReleaseConfig): BuildConfig {
 
 /**
  * Starts the build of a release, or attaches to the running one with the same
- * config, and waits for it; with a worker in this process unless told not to.
+ * config, and waits for it; with a worker in this process unless told not to,
+ * whose SDK log goes to the store's `logs/` folder (worker/logs.ts).
  */
 export async function runBuild(opts: BuildOptions): Promise<{ result: BuildResult; workflowId: string; url: string | null; target: Target }> {
   const config = await loadReleaseConfig(opts.config); // bad configs fail here, before anything starts
@@ -46,6 +48,8 @@ export async function runBuild(opts: BuildOptions): Promise<{ result: BuildResul
   const target = await resolveTarget(outDir, { start: true });
   const { connection, client } = await connect(target);
   const taskQueue = opts.taskQueue ?? TASK_QUEUE;
+  // The in-process worker's SDK lines go to <out>/logs/: the terminal shows the progress, and a failure as one line.
+  if (opts.worker !== false) logToStore(outDir);
   const local = opts.worker === false ? null : await createWorker({ address: target.address, namespace: target.namespace, artifactsDir: outDir, taskQueue });
   const running = local?.run();
   try {

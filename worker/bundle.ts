@@ -1,9 +1,10 @@
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../lib/formats/files';
+import { sdkLogger } from './logs';
 
 const root = path.resolve(__dirname, '..');
 const WORKFLOWS = path.join(root, 'workflows', 'index.ts');
@@ -33,7 +34,7 @@ export function workflowBundle(artifactsDir: string): Promise<{ code: string }> 
     const file = path.join(artifactsDir, 'bundles', `workflows-${sourceHash()}.js`);
     const cached = await readFile(file, 'utf8').catch(() => null);
     if (cached) return { code: cached };
-    const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS, logger: new DefaultLogger('WARN') });
+    const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS, logger: sdkLogger });
     await mkdir(path.dirname(file), { recursive: true });
     await writeFileAtomic(file, Buffer.from(code));
     return { code };

@@ -1,53 +1,68 @@
-import { Client } from '@temporalio/client';
+// The `cifar101` command line: every command, its options and their help, defined once (commander).
+// A command is a `program.command(...)` block below; what it does lives in its own module, imported when it runs.
+import type { Client } from '@temporalio/client';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import path from 'node:path';
-import { chalk, minimist } from 'zx';
+import { chalk } from 'zx';
 import { loadReleaseConfig } from '../configs';
 import { InputError } from '../lib/errors';
 import { buildWorkflowId, TASK_QUEUE } from '../workflows/build';
 import type { SourceSpec } from '../workflows/types';
 import { connect, resolveTarget } from './connection';
-import { DEMO_SEED } from './defaults';
+import { DEFAULT_LABEL_PORT, DEMO_SEED, PUBLISHED_DIR } from './defaults';
 import { formatHistory, stageHistory } from './history';
+import { reportFailure } from './logs';
 import { LocalServer } from './temporal-server';
 
+const ENVIRONMENT = `
+Environment:
+  TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE  use another Temporal server instead of the local one`;
 
-const USAGE = `usage: cifar101 <command> [options]
+/** A parser for an integer option: a value that is not one is a usage error naming the option. */
+function integer(min: number, max = Number.MAX_SAFE_INTEGER): (raw: string) => number {
+  return (raw) => {
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
+      throw new InvalidArgumentError(max === Number.MAX_SAFE_INTEGER ? `expected an integer of at least ${min}` : `expected an integer from ${min} to ${max}`);
+    }
+    return value;
+  };
+}
 
-  build <config.yaml> [--source demo | --tinyimages DIR --cifar10 DIR | --published DIR] [--out DIR]
-        [--predictions DIR --original-labels FILE] [--no-worker]
-                         start the build of a release (or attach to the running one) and wait for it
-  label [<release>] [--port N]
-                         the labeling page (http://127.0.0.1:8300) for the builds waiting for people
-  status                 the builds on the server and the stage each is in
-  history <release|workflow-id>
-                         every stage of the latest build: state, attempts, time, cache hit
-  evaluate --predictions DIR --original-labels FILE.npy --release-labels DIR --out OUT
-                         accuracy of models on CIFAR-10 vs each release: tables, CIs, scatter plots
-  replay <history.pb[.gz]>...
-                         replay recorded build histories against this code (a change that would break builds in flight fails)
-  record-history <workflow-id> <file.pb.gz> [--run-id ID]
-                         save a build's event history for replay tests
-  worker                 run a worker (more workers, here or elsewhere, share the shards)
-  server start|stop|status
-                         the local Temporal dev server (state in <out>/temporal.db, UI on 8233)
+// Options more than one command takes; made anew for each command (an Option belongs to one).
+const outOption = () => new Option('--out <dir>', 'artifacts folder: the store of cached stages and releases, and the local server\'s state').default('artifacts');
+const queueOption = () => new Option('--task-queue <name>', 'name of the deployment: workflow IDs start with it, workers poll <name>-store-<id of --out>').default(TASK_QUEUE);
 
-  --out DIR              artifacts folder (default: artifacts)
-  --task-queue NAME      name of the deployment: workflow IDs start with it, workers poll NAME-store-<id of --out> (default: cifar101)
-  --concurrency N        (worker) activities run at once (default: the number of cores)
-  TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE: use another Temporal server instead of the local one`;
+interface SourceOptions {
+  source?: 'demo';
+  tinyimages?: string;
+  cifar10?: string;
+  /** `true` when given without a folder. */
+  published?: string | true;
+}
 
-function sourceOf(args: minimist.ParsedArgs): SourceSpec {
-  if (args.published) return { kind: 'published', dir: path.resolve(args.published) };
-  if (args.tinyimages || args.cifar10) {
-    if (!args.tinyimages || !args.cifar10) throw new InputError('--tinyimages and --cifar10 go together', 'command line');
-    return { kind: 'files', tinyimages: path.resolve(args.tinyimages), cifar10: path.resolve(args.cifar10) };
+/** The options that choose what a build reads; a new source is an option here and a branch in `sourceOf`. */
+function sourceOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--source <kind>', 'the generated demo corpus (the default when no files are given)').choices(['demo']).conflicts(['tinyimages', 'cifar10', 'published']))
+    .option('--tinyimages <dir>', 'the TinyImages files (tiny_images.bin, tiny_metadata.bin); with --cifar10')
+    .option('--cifar10 <dir>', 'the CIFAR-10 binary version (data_batch_*.bin, test_batch.bin, batches.meta.txt); with --tinyimages')
+    .addOption(new Option('--published [dir]', `rebuild the published release from its intermediate files (without a folder: the repository's copy, ${path.relative(process.cwd(), PUBLISHED_DIR)})`)
+      .conflicts(['tinyimages', 'cifar10']));
+}
+
+/** What the build reads, from its options: the published files, the original files, or the demo corpus. */
+function sourceOf(opts: SourceOptions, command: Command): SourceSpec {
+  if (opts.published) return { kind: 'published', dir: opts.published === true ? PUBLISHED_DIR : path.resolve(opts.published) };
+  if (opts.tinyimages || opts.cifar10) {
+    if (!opts.tinyimages || !opts.cifar10) command.error('--tinyimages and --cifar10 go together');
+    return { kind: 'files', tinyimages: path.resolve(opts.tinyimages), cifar10: path.resolve(opts.cifar10) };
   }
-  if (args.source && args.source !== 'demo') throw new InputError(`unknown source "${args.source}" (demo, or --tinyimages/--cifar10)`, '--source');
   return { kind: 'demo', seed: DEMO_SEED };
 }
 
 async function withClient<T>(outDir: string, body: (client: Client) => Promise<T>): Promise<T> {
-  const target = await resolveTarget(outDir, { start: false });
+  const target = await resolveTarget(path.resolve(outDir), { start: false });
   const { connection, client } = await connect(target, 10_000);
   try {
     return await body(client);
@@ -65,31 +80,77 @@ async function findBuild(client: Client, ref: string, taskQueue: string): Promis
   throw new InputError('no build of this release on the server', ref);
 }
 
-async function main(argv: string[]): Promise<void> {
-  const args = minimist(argv, { string: ['run-id', 'port', 'host', 'published', 'task-queue', 'concurrency', 'out', 'source', 'tinyimages', 'cifar10', 'predictions', 'original-labels', 'release-labels'], boolean: ['worker', 'help'], default: { worker: true } });
-  const [command, ...rest] = args._;
-  const outDir = path.resolve(args.out ?? 'artifacts');
-  switch (command) {
-    case 'build': {
-      if (!rest[0]) throw new InputError('which config? e.g. cifar101 build configs/v4.yaml', 'command line');
+/** The `cifar101` program: commands, options, defaults, validation and help. */
+function createProgram(): Command {
+  const program = new Command('cifar101')
+    .description('CIFAR-10.1 dataset build as durable, reproducible Temporal workflows')
+    .usage('<command> [options]')
+    // Settings the commands below inherit: usage errors throw (main() sets exit code 2) and show the command's usage.
+    .exitOverride()
+    .showHelpAfterError()
+    .configureOutput({ outputError: (text, write) => write(chalk.red(`cifar101: ${text.replace(/^error: /, '')}`)) })
+    .addHelpText('afterAll', ENVIRONMENT);
+
+  sourceOptions(program.command('build')
+    .description('start the build of a release (or attach to the running one) and wait for it')
+    .argument('<config.yaml>', 'the release config, e.g. configs/v6.yaml'))
+    .option('--predictions <dir>', 'models\' predictions to evaluate (a folder like CIFAR-10.1\'s model_predictions/); with --original-labels')
+    .option('--original-labels <file.npy>', 'the CIFAR-10 test labels the predictions are scored against')
+    .option('--no-worker', 'run no worker in this process (workers run elsewhere: cifar101 worker)')
+    .addOption(outOption())
+    .addOption(queueOption())
+    .action(async (config: string, opts, command: Command) => {
       const { runBuild } = await import('./build');
       const { result, url } = await runBuild({
-        config: rest[0], source: sourceOf(args), outDir, worker: args.worker,
-        predictionsDir: args.predictions, originalLabels: args['original-labels'], taskQueue: args['task-queue'],
+        config, source: sourceOf(opts, command), outDir: opts.out, worker: opts.worker,
+        predictionsDir: opts.predictions, originalLabels: opts.originalLabels, taskQueue: opts.taskQueue,
       });
       console.log(chalk.green(`${result.release}: ${result.images} images (${result.perClass.join(' / ')} per class) in ${result.releaseDir}`));
       if (url) console.log(`history: ${url}`);
-      return;
-    }
-    case 'evaluate': {
-      for (const key of ['predictions', 'original-labels', 'release-labels', 'out']) {
-        if (!args[key]) throw new InputError(`missing --${key}`, 'command line');
-      }
+    });
+
+  program.command('label')
+    .description(`the labeling page (http://127.0.0.1:${DEFAULT_LABEL_PORT}) for the builds waiting for people`)
+    .argument('[release]', 'only the builds of this release')
+    .addOption(new Option('--port <n>', 'port of the page').argParser(integer(0, 65535)).default(DEFAULT_LABEL_PORT))
+    .option('--host <address>', 'address to listen on; the page sends decisions to the builds, keep it off the open network', '127.0.0.1')
+    .addOption(outOption())
+    .action(async (release: string | undefined, opts) => {
+      const { labelCommand } = await import('./label-command');
+      await labelCommand({ outDir: opts.out, release, port: opts.port, host: opts.host });
+    });
+
+  program.command('status')
+    .description('the builds on the server and the stage each is in')
+    .addOption(outOption())
+    .action((opts) => withClient(opts.out, async (client) => {
+      const { buildStatuses, formatStatus } = await import('./status');
+      console.log(formatStatus(await buildStatuses(client)));
+    }));
+
+  program.command('history')
+    .description('every stage of the latest build: state, attempts, time, cache hit')
+    .argument('<release>', 'a release (v6), its config (configs/v6.yaml) or a workflow ID')
+    .addOption(outOption())
+    .addOption(queueOption())
+    .action((ref: string, opts) => withClient(opts.out, async (client) => {
+      const id = ref.endsWith('.yaml') ? buildWorkflowId(await loadReleaseConfig(ref), opts.taskQueue) : await findBuild(client, ref, opts.taskQueue);
+      console.log(`${id}\n${formatHistory(await stageHistory(client, id))}`);
+    }));
+
+  program.command('evaluate')
+    .description('accuracy of models on CIFAR-10 vs each release: tables, CIs, scatter plots')
+    .requiredOption('--predictions <dir>', 'the models\' predictions (a folder like CIFAR-10.1\'s model_predictions/)')
+    .requiredOption('--original-labels <file.npy>', 'the CIFAR-10 test labels')
+    .requiredOption('--release-labels <dir>', 'the releases\' label files')
+    .requiredOption('--out <dir>', 'where the report goes')
+    .action(async (opts) => {
       const { evaluatePredictions } = await import('../lib/evaluation');
+      const outDir = path.resolve(opts.out);
       const result = await evaluatePredictions({
-        predictionsDir: path.resolve(args.predictions),
-        originalLabels: path.resolve(args['original-labels']),
-        releaseLabelsDir: path.resolve(args['release-labels']),
+        predictionsDir: path.resolve(opts.predictions),
+        originalLabels: path.resolve(opts.originalLabels),
+        releaseLabelsDir: path.resolve(opts.releaseLabels),
         outDir,
       });
       for (const r of result.releases) {
@@ -97,73 +158,85 @@ async function main(argv: string[]): Promise<void> {
         console.log(`${r.release}: ${r.rows.length} models${fit}`);
       }
       console.log(`report in ${outDir}`);
-      return;
-    }
-    case 'label': {
-      const { labelCommand } = await import('./label-command');
-      await labelCommand({ outDir, release: rest[0], port: args.port ? Number(args.port) : undefined, host: args.host });
-      return;
-    }
-    case 'replay': {
-      if (!rest.length) throw new InputError('which histories? e.g. cifar101 replay tests/histories/v4-demo.pb.gz', 'command line');
+    });
+
+  program.command('replay')
+    .description('replay recorded build histories against this code (a change that would break builds in flight fails)')
+    .argument('<history.pb[.gz]...>', 'recorded histories, e.g. tests/histories/*.pb.gz')
+    .action(async (files: string[]) => {
       const { replayHistories } = await import('./replay');
-      for (const line of await replayHistories(rest)) console.log(line);
-      return;
-    }
-    case 'record-history': {
-      if (rest.length !== 2) throw new InputError('cifar101 record-history <workflow-id> <file.pb.gz> [--run-id ID]', 'command line');
+      for (const line of await replayHistories(files)) console.log(line);
+    });
+
+  program.command('record-history')
+    .description('save a build\'s event history for replay tests')
+    .argument('<workflow-id>', 'the build')
+    .argument('<file.pb.gz>', 'where to save it')
+    .option('--run-id <id>', 'a run other than the latest')
+    .addOption(outOption())
+    .action(async (workflowId: string, file: string, opts) => {
       const { recordHistory } = await import('./replay');
-      const events = await withClient(outDir, (client) => recordHistory(client, rest[0], args['run-id'], rest[1]));
-      console.log(`${rest[1]}: ${events} events`);
-      return;
-    }
-    case 'status':
-      return withClient(outDir, async (client) => {
-        const { buildStatuses, formatStatus } = await import('./status');
-        console.log(formatStatus(await buildStatuses(client)));
-      });
-    case 'history':
-      if (!rest[0]) throw new InputError('which release? e.g. cifar101 history v6', 'command line');
-      return withClient(outDir, async (client) => {
-        const queue = args['task-queue'] ?? TASK_QUEUE;
-        const id = rest[0].endsWith('.yaml') ? buildWorkflowId(await loadReleaseConfig(rest[0]), queue) : await findBuild(client, rest[0], queue);
-        console.log(`${id}\n${formatHistory(await stageHistory(client, id))}`);
-      });
-    case 'worker': {
+      const events = await withClient(opts.out, (client) => recordHistory(client, workflowId, opts.runId, file));
+      console.log(`${file}: ${events} events`);
+    });
+
+  program.command('worker')
+    .description('run a worker (more workers, here or elsewhere, share the shards)')
+    .addOption(new Option('--concurrency <n>', 'activities run at once (default: the number of cores)').argParser(integer(1)))
+    .addOption(outOption())
+    .addOption(queueOption())
+    .action(async (opts) => {
+      const outDir = path.resolve(opts.out);
       const target = await resolveTarget(outDir, { start: false });
       const { createWorker } = await import('./worker');
-      const worker = await createWorker({
-        address: target.address, namespace: target.namespace, artifactsDir: outDir,
-        taskQueue: args['task-queue'], concurrency: args.concurrency ? Number(args.concurrency) : undefined,
-      });
+      // A standalone worker keeps its SDK lines on the terminal (at WARN): it prints nothing else, and its output
+      // is the log whoever runs it keeps (a terminal, a service manager, a test's file), on whichever machine.
+      const worker = await createWorker({ address: target.address, namespace: target.namespace, artifactsDir: outDir, taskQueue: opts.taskQueue, concurrency: opts.concurrency });
       console.log(`worker ${worker.identity} polling ${target.address}, queue ${worker.taskQueue} (the builds of the store in ${outDir})`);
       try {
         await worker.run(); // SIGINT/SIGTERM shut it down gracefully
       } finally {
         await worker.close();
       }
-      return;
+    });
+
+  const server = program.command('server')
+    .description('the local Temporal dev server (state in <out>/temporal.db, UI on 8233)');
+  server.command('start').description('start it in the background (builds start it too)').addOption(outOption())
+    .action(async (opts) => {
+      const s = await new LocalServer(path.resolve(opts.out)).start();
+      console.log(`${s.started ? 'started' : 'already running'}: ${s.address} (pid ${s.pid}), Web UI ${s.uiUrl}, log ${s.logFile}`);
+    });
+  server.command('stop').description('stop it').addOption(outOption())
+    .action(async (opts) => {
+      console.log((await new LocalServer(path.resolve(opts.out)).stop()) ? 'stopped' : 'not running');
+    });
+  server.command('status').description('whether it runs, and where').addOption(outOption())
+    .action(async (opts) => {
+      const s = await new LocalServer(path.resolve(opts.out)).status();
+      console.log(s ? `running: ${s.address} (pid ${s.pid}), Web UI ${s.uiUrl}` : 'not running');
+    });
+
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = createProgram();
+  if (argv.length === 0) {
+    program.outputHelp();
+    return;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help asked for is a success; a usage error (already printed, with the usage) is exit code 2.
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+    } else {
+      reportFailure('cifar101', err);
+      process.exitCode = 1;
     }
-    case 'server': {
-      const local = new LocalServer(outDir);
-      if (rest[0] === 'start') {
-        const s = await local.start();
-        console.log(`${s.started ? 'started' : 'already running'}: ${s.address} (pid ${s.pid}), Web UI ${s.uiUrl}, log ${s.logFile}`);
-      } else if (rest[0] === 'stop') {
-        console.log((await local.stop()) ? 'stopped' : 'not running');
-      } else if (rest[0] === 'status') {
-        const s = await local.status();
-        console.log(s ? `running: ${s.address} (pid ${s.pid}), Web UI ${s.uiUrl}` : 'not running');
-      } else throw new InputError('server start|stop|status', 'command line');
-      return;
-    }
-    default:
-      console.log(USAGE);
-      if (command && !args.help) process.exitCode = 2;
   }
 }
 
-main(process.argv.slice(2)).catch((err) => {
-  console.error(chalk.red(`cifar101: ${err instanceof Error ? err.message : String(err)}`));
-  process.exitCode = 1;
-});
+void main(process.argv.slice(2));

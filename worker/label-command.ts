@@ -2,8 +2,7 @@ import path from 'node:path';
 import { InputError } from '../lib/errors';
 import { startLabelServer } from '../web/server';
 import { connect, resolveTarget } from './connection';
-
-export const DEFAULT_LABEL_PORT = 8300;
+import { DEFAULT_LABEL_PORT } from './defaults';
 
 /**
  * `cifar101 label [<release>] [--port N]`: serves the labeling page for the

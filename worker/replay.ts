@@ -1,10 +1,11 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { InputError } from '../lib/errors';
+import { sdkLogger } from './logs';
 import { installRuntime } from './worker';
 
 const { History } = temporal.api.history.v1;
@@ -24,7 +25,7 @@ export async function recordHistory(client: Client, workflowId: string, runId: s
 export async function replayHistories(files: string[]): Promise<string[]> {
   installRuntime();
   // Bundled once for all the histories (webpack takes a second or more).
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: path.join(__dirname, '..', 'workflows', 'index.ts'), logger: new DefaultLogger('WARN') });
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: path.join(__dirname, '..', 'workflows', 'index.ts'), logger: sdkLogger });
   const lines = [];
   for (const file of files) {
     const raw = await readFile(file).catch((err) => {

@@ -1,5 +1,6 @@
 import { chalk } from 'zx';
 import { runBuild } from './build';
+import { reportFailure } from './logs';
 
 /** `npm start`: builds the demo v4 and v6 releases on the local server and leaves it running. */
 async function main(): Promise<void> {
@@ -14,6 +15,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(chalk.red(`npm start: ${err instanceof Error ? err.message : String(err)}`));
+  reportFailure('npm start', err);
   process.exitCode = 1;
 });

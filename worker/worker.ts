@@ -1,20 +1,25 @@
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import os from 'node:os';
 import path from 'node:path';
 import { type ActivityDeps, createActivities } from '../activities';
 import { ArtifactStore } from '../lib/store';
 import { storeQueue, TASK_QUEUE } from '../workflows/ids';
 import { workflowBundle } from './bundle';
+import { sdkLogger } from './logs';
 
 let runtimeInstalled = false;
 
-/** The SDK logs at WARN and above: the bundler's and pollers' INFO lines drown the build's output. */
+/**
+ * The SDK's Runtime, with its lines (the Rust core's forwarded too) going to
+ * `sdkLogger`: the terminal at WARN, or the store's log file at INFO once a
+ * command runs a worker in its own process (see worker/logs.ts).
+ */
 export function installRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: new DefaultLogger((process.env.CIFAR101_LOG_LEVEL as 'INFO' | 'WARN' | 'ERROR' | undefined) ?? 'WARN') });
+    Runtime.install({ logger: sdkLogger, telemetryOptions: { logging: { filter: { core: 'INFO', other: 'WARN' }, forward: {} } } });
   } catch {
     /* already installed by the host process (tests) */
   }

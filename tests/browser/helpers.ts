@@ -1,7 +1,7 @@
 // Shared by the browser tests: Debian's chromium through playwright-core, and small image arrays.
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { writeNpy } from '../../lib/formats/npy';
-import type { BuildsResponse, DuplicatesPending, LabelTask } from '../../web/api';
+import type { BuildsResponse, DuplicatesWork, LabelTask } from '../../web/api';
 
 /** Where Debian's `chromium` package puts the browser; CHROMIUM overrides it. */
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -63,7 +63,7 @@ export async function tamperNextSubmission(page: Page, extra: number): Promise<v
 }
 
 /** What a build waits for, as the label server at `serverUrl` tells the page: its pending tasks (whole) and near-duplicate pairs. */
-export async function pendingViaServer(serverUrl: string, workflowId: string): Promise<{ stage: string; tasks: LabelTask[]; duplicates: DuplicatesPending | null } | null> {
+export async function pendingViaServer(serverUrl: string, workflowId: string): Promise<{ stage: string; tasks: LabelTask[]; duplicates: DuplicatesWork | null } | null> {
   const get = async <T>(route: string): Promise<T> => {
     const res = await fetch(new URL(route, serverUrl));
     if (!res.ok) throw new Error(`${route}: ${res.status} ${await res.text()}`);
@@ -74,6 +74,6 @@ export async function pendingViaServer(serverUrl: string, workflowId: string): P
   if (!build || build.error) return null;
   const q = (task?: string) => `workflow=${encodeURIComponent(workflowId)}${task ? `&task=${encodeURIComponent(task)}` : ''}`;
   const tasks = await Promise.all(build.tasks.map(async (t) => (await get<{ task: LabelTask }>(`/api/task?${q(t.id)}`)).task));
-  const duplicates = build.duplicates ? (await get<{ duplicates: DuplicatesPending }>(`/api/duplicates?${q()}`)).duplicates : null;
+  const duplicates = build.duplicates ? (await get<{ duplicates: DuplicatesWork }>(`/api/duplicates?${q()}`)).duplicates : null;
   return { stage: build.stage, tasks, duplicates };
 }

@@ -1,21 +1,32 @@
-// @ts-check
 // The labeling page: pending tasks of the running builds, a keyword's candidates to
-// accept or reject, and the near-duplicate review. Plain JS served as is; checked by
-// web/page/tsconfig.json (`npx tsc -p web/page`).
+// accept or reject, and the near-duplicate review. Bundled by esbuild when the label
+// server serves it (web/server.ts); type-checked with the DOM's types by web/page/tsconfig.json.
+import type {
+  BuildsResponse, BuildSummary, DuplicatesRequest, DuplicatesResponse, DuplicatesWork, LabelsRequest, LabelsResponse, LabelTask, ReviewResponse, TaskResponse,
+} from '../api';
 
-/** @typedef {import('../api').LabelTask} LabelTask */
-/** @typedef {import('../api').DuplicatePair} DuplicatePair */
-/** @typedef {import('../api').DuplicatesPending} DuplicatesPending */
-/**
- * @typedef {{ id: string, round: number, className: string, keyword: string, needed: number, offered: number }} TaskSummary
- * @typedef {{ workflowId: string, release: string, stage: string, error?: string, historyUrl: string | null,
- *             tasks: TaskSummary[], duplicates: { round: number, pairs: number } | null }} Build
- * @typedef {{ kind: 'task', workflowId: string, task: LabelTask, selected: Set<number>, undo: number[][], focus: number,
- *             historyUrl: string | null }} TaskView
- * @typedef {'confirmed' | 'dismissed'} Verdict
- * @typedef {{ kind: 'duplicates', workflowId: string, duplicates: DuplicatesPending,
- *             verdicts: Map<string, Verdict>, undo: [string, Verdict][][], focus: number, historyUrl: string | null }} DuplicatesView
- */
+interface TaskView {
+  kind: 'task';
+  workflowId: string;
+  task: LabelTask;
+  selected: Set<number>;
+  undo: number[][];
+  focus: number;
+  historyUrl: string | null;
+}
+type Verdict = 'confirmed' | 'dismissed';
+interface DuplicatesView {
+  kind: 'duplicates';
+  workflowId: string;
+  duplicates: DuplicatesWork;
+  verdicts: Map<string, Verdict>;
+  undo: [string, Verdict][][];
+  focus: number;
+  historyUrl: string | null;
+}
+/** What localStorage keeps of an unsent task grid, and of an unsent review. */
+interface TaskDraft { accepted: number[]; focus: number }
+interface DuplicatesDraft { verdicts: [string, Verdict][]; focus: number }
 
 /** Candidate tiles: 32 px images scaled 3× (a whole number keeps the pixels square and sharp). */
 const CELL = 96;
@@ -23,39 +34,30 @@ const SHEET_COLUMNS = 16;
 const REFRESH_MS = 2500;
 const LABELER_KEY = 'cifar101.labeler';
 
-/** @type {{ builds: Build[], listed: string, view: TaskView | DuplicatesView | null, busy: boolean, keepMessage: boolean }} */
-const state = { builds: [], listed: '', view: null, busy: false, keepMessage: false };
+const state: { builds: BuildSummary[]; listed: string; view: TaskView | DuplicatesView | null; busy: boolean; keepMessage: boolean } = {
+  builds: [], listed: '', view: null, busy: false, keepMessage: false,
+};
 
-/** @param {string} id */
-const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+const byId = (id: string) => document.getElementById(id) as HTMLElement;
 
-/**
- * @template T
- * @param {string} url
- * @param {RequestInit} [init]
- * @returns {Promise<T>}
- */
-async function api(url, init) {
+/** A route's JSON answer; its `error` when it failed. */
+async function api<T>(url: string, init?: RequestInit): Promise<T> {
   const res = await fetch(url, init);
   const body = await res.json().catch(() => ({ error: `${res.status} ${res.statusText}` }));
   if (!res.ok) throw new Error(body.error ?? `${res.status} ${res.statusText}`);
-  return body;
+  return body as T;
 }
 
-/**
- * @param {string} url
- * @param {unknown} body
- */
-const post = (url, body) => api(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+/** Posts a submission to one of the two POST routes: the request and answer types go together. */
+function post(url: '/api/labels', body: LabelsRequest): Promise<LabelsResponse>;
+function post(url: '/api/duplicates', body: DuplicatesRequest): Promise<ReviewResponse>;
+function post(url: string, body: unknown): Promise<unknown> {
+  return api(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
 
-/** @type {ReturnType<typeof setTimeout> | undefined} */
-let messageTimer;
-/**
- * Shows a message above the page: errors stay until the next one, notices fade.
- * @param {string} text
- * @param {'error' | 'ok'} kind
- */
-function showMessage(text, kind = 'error') {
+let messageTimer: ReturnType<typeof setTimeout> | undefined;
+/** Shows a message above the page: errors stay until the next one, notices fade. */
+function showMessage(text: string, kind: 'error' | 'ok' = 'error') {
   const box = byId('message');
   box.textContent = text;
   box.className = kind;
@@ -69,11 +71,9 @@ const clearError = () => { if (byId('message').className === 'error') clearMessa
 
 // ---- drafts: an unsent grid survives a reload --------------------------------
 
-/** @param {string} workflowId @param {string} what */
-const draftKey = (workflowId, what) => `cifar101.draft.${workflowId}.${what}`;
+const draftKey = (workflowId: string, what: string) => `cifar101.draft.${workflowId}.${what}`;
 
-/** @param {string} key */
-function loadDraft(key) {
+function loadDraft<T>(key: string): T | null {
   try {
     return JSON.parse(localStorage.getItem(key) ?? 'null');
   } catch {
@@ -85,20 +85,25 @@ function saveDraft() {
   const v = state.view;
   if (!v) return;
   if (v.kind === 'task') {
-    localStorage.setItem(draftKey(v.workflowId, v.task.id), JSON.stringify({ accepted: [...v.selected], focus: v.focus }));
+    localStorage.setItem(draftKey(v.workflowId, v.task.id), JSON.stringify({ accepted: [...v.selected], focus: v.focus } satisfies TaskDraft));
   } else {
-    localStorage.setItem(draftKey(v.workflowId, `duplicates-${v.duplicates.round}`), JSON.stringify({ verdicts: [...v.verdicts], focus: v.focus }));
+    localStorage.setItem(draftKey(v.workflowId, `duplicates-${v.duplicates.round}`), JSON.stringify({ verdicts: [...v.verdicts], focus: v.focus } satisfies DuplicatesDraft));
   }
 }
 
-function labeler() {
-  return /** @type {HTMLInputElement} */ (byId('labeler')).value.trim();
+/** The labeler's name, which a submission needs: without one, asks for it and gives an empty string. */
+function labeler(): string {
+  const name = (byId('labeler') as HTMLInputElement).value.trim();
+  if (!name) {
+    showMessage('Enter your name as the labeler before submitting.');
+    byId('labeler').focus();
+  }
+  return name;
 }
 
 // ---- routing: #/<workflowId>/<taskId> or #/<workflowId>/~duplicates -----------
 
-/** @param {string} workflowId @param {string} what */
-const hashOf = (workflowId, what) => `#/${encodeURIComponent(workflowId)}/${encodeURIComponent(what)}`;
+const hashOf = (workflowId: string, what: string) => `#/${encodeURIComponent(workflowId)}/${encodeURIComponent(what)}`;
 
 /** Counts navigations: a task that loads after the labeler has moved on is not shown. */
 let routes = 0;
@@ -127,15 +132,13 @@ async function route() {
   renderWork();
 }
 
-/** @param {unknown} err */
-const errorText = (err) => (err instanceof Error ? err.message : String(err));
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 // ---- the list of pending work ------------------------------------------------
 
 async function refresh() {
   try {
-    /** @type {{ release: string | null, builds: Build[] }} */
-    const data = await api('/api/builds');
+    const data = await api<BuildsResponse>('/api/builds');
     state.builds = data.builds;
     byId('scope').textContent = data.release ? `release ${data.release}` : 'all releases';
     renderWork();
@@ -196,21 +199,18 @@ function renderIntro() {
 
 // ---- a keyword task ------------------------------------------------------------
 
-/** @param {string} workflowId @param {string} taskId @param {() => boolean} current */
-async function openTask(workflowId, taskId, current) {
-  /** @type {{ task: LabelTask, historyUrl: string | null }} */
-  const { task, historyUrl } = await api(`/api/task?workflow=${encodeURIComponent(workflowId)}&task=${encodeURIComponent(taskId)}`);
+async function openTask(workflowId: string, taskId: string, current: () => boolean) {
+  const { task, historyUrl } = await api<TaskResponse>(`/api/task?workflow=${encodeURIComponent(workflowId)}&task=${encodeURIComponent(taskId)}`);
   if (!current()) return;
-  const draft = loadDraft(draftKey(workflowId, task.id));
+  const draft = loadDraft<TaskDraft>(draftKey(workflowId, task.id));
   const offered = new Set(task.offered);
-  const initial = draft ? draft.accepted.filter((/** @type {number} */ ti) => offered.has(ti)) : task.preselected ?? [];
+  const initial = draft ? draft.accepted.filter((ti) => offered.has(ti)) : task.preselected ?? [];
   state.view = { kind: 'task', workflowId, task, selected: new Set(initial), undo: [], focus: Math.min(draft?.focus ?? 0, task.offered.length - 1), historyUrl };
   renderTask(Boolean(draft));
 }
 
-/** @param {boolean} restored */
-function renderTask(restored) {
-  const v = /** @type {TaskView} */ (state.view);
+function renderTask(restored: boolean) {
+  const v = state.view as TaskView;
   const { task } = v;
   const sheet = `/img/sheet?ref=${encodeURIComponent(task.images.path)}&cols=${SHEET_COLUMNS}&scale=3&rows=${task.rows.join(',')}`;
   const cells = task.offered.map((ti, i) => el('div', {
@@ -219,9 +219,9 @@ function renderTask(restored) {
   }));
   const grid = el('div', { id: 'grid', role: 'grid', 'aria-label': `candidates for ${task.keyword}`, 'aria-multiselectable': 'true' }, ...cells);
   grid.addEventListener('click', (e) => {
-    const cell = /** @type {HTMLElement} */ (e.target).closest('.cell');
+    const cell = (e.target as HTMLElement).closest<HTMLElement>('.cell');
     if (!cell) return;
-    const i = Number(/** @type {HTMLElement} */ (cell).dataset.index);
+    const i = Number(cell.dataset.index);
     v.focus = i;
     toggle([i]);
   });
@@ -256,21 +256,15 @@ function renderTask(restored) {
   updateTask();
 }
 
-/**
- * @param {string} label
- * @param {string} key
- * @param {() => void} action
- * @param {string} [id]
- */
-function button(label, key, action, id) {
+function button(label: string, key: string, action: () => void, id?: string) {
   const b = el('button', { type: 'button', ...(id ? { id } : {}) }, label, ' ', el('kbd', {}, key));
   b.addEventListener('click', action);
   return b;
 }
 
 function updateTask() {
-  const v = /** @type {TaskView} */ (state.view);
-  const cells = /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('#grid .cell'));
+  const v = state.view as TaskView;
+  const cells = document.querySelectorAll<HTMLElement>('#grid .cell');
   cells.forEach((cell, i) => {
     const good = v.selected.has(v.task.offered[i]);
     cell.classList.toggle('good', good);
@@ -280,13 +274,12 @@ function updateTask() {
   const count = byId('selected-count');
   count.textContent = String(v.selected.size);
   count.parentElement?.classList.toggle('short', v.selected.size < v.task.needed);
-  /** @type {HTMLButtonElement} */ (byId('undo')).disabled = v.undo.length === 0;
+  (byId('undo') as HTMLButtonElement).disabled = v.undo.length === 0;
   cells[v.focus]?.scrollIntoView({ block: 'nearest' });
 }
 
-/** @param {(v: TaskView) => void} change */
-function editTask(change) {
-  const v = /** @type {TaskView} */ (state.view);
+function editTask(change: (v: TaskView) => void) {
+  const v = state.view as TaskView;
   clearError();
   v.undo.push([...v.selected]);
   change(v);
@@ -294,8 +287,7 @@ function editTask(change) {
   updateTask();
 }
 
-/** @param {number[]} indices */
-const toggle = (indices) => editTask((v) => {
+const toggle = (indices: number[]) => editTask((v) => {
   for (const i of indices) {
     const ti = v.task.offered[i];
     if (v.selected.has(ti)) v.selected.delete(ti);
@@ -303,18 +295,17 @@ const toggle = (indices) => editTask((v) => {
   }
 });
 
-/** @param {boolean} good */
-const setAll = (good) => editTask((v) => { v.selected = new Set(good ? v.task.offered : []); });
+const setAll = (good: boolean) => editTask((v) => { v.selected = new Set(good ? v.task.offered : []); });
 
 function undo() {
   const v = state.view;
   if (!v || !v.undo.length) return;
   if (v.kind === 'task') {
-    v.selected = new Set(/** @type {number[]} */ (v.undo.pop()));
+    v.selected = new Set(v.undo.pop());
     saveDraft();
     updateTask();
   } else {
-    v.verdicts = new Map(/** @type {[string, Verdict][]} */ (v.undo.pop()));
+    v.verdicts = new Map(v.undo.pop());
     saveDraft();
     updateDuplicates();
   }
@@ -327,29 +318,19 @@ function gridColumns() {
   return Math.max(1, getComputedStyle(grid).gridTemplateColumns.split(' ').filter(Boolean).length);
 }
 
-/**
- * @param {string} key
- * @param {number} focus
- * @param {number} count
- * @param {number} columns
- */
-function moveFocus(key, focus, count, columns) {
-  const step = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -columns, ArrowDown: columns, Home: -count, End: count }[key] ?? 0;
+function moveFocus(key: string, focus: number, count: number, columns: number) {
+  const steps: Record<string, number> = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -columns, ArrowDown: columns, Home: -count, End: count };
+  const step = steps[key] ?? 0;
   return Math.max(0, Math.min(count - 1, focus + step));
 }
 
 async function submitTask() {
-  const v = /** @type {TaskView} */ (state.view);
+  const v = state.view as TaskView;
   const name = labeler();
-  if (!name) {
-    showMessage('Enter your name as the labeler before submitting.');
-    byId('labeler').focus();
-    return;
-  }
+  if (!name) return;
   const accepted = v.task.offered.filter((ti) => v.selected.has(ti));
   const from = location.hash;
   const sent = await send(async () => {
-    /** @type {{ accepted: number }} */
     const result = await post('/api/labels', { workflowId: v.workflowId, decision: { taskId: v.task.id, accepted, labeler: name, at: new Date().toISOString() } });
     localStorage.removeItem(draftKey(v.workflowId, v.task.id));
     showMessage(`Submitted ${v.task.className} / ${v.task.keyword} (round ${v.task.round}): ${result.accepted} accepted.`, 'ok');
@@ -359,11 +340,9 @@ async function submitTask() {
 
 /**
  * Runs a submission, once at a time; a rejection by the build is shown and nothing else changes.
- * Once it is accepted the view is done with: keys wait for the next one.
- * @param {() => Promise<void>} body
- * @returns {Promise<boolean>} whether the build accepted it
+ * Once it is accepted the view is done with: keys wait for the next one. Whether the build accepted it.
  */
-async function send(body) {
+async function send(body: () => Promise<void>): Promise<boolean> {
   if (state.busy) return false;
   state.busy = true;
   clearMessage();
@@ -385,11 +364,8 @@ async function send(body) {
 /**
  * After a submission: the next pending task of the build (in list order), else its duplicate review, else the list;
  * unless the labeler has opened something else since submitting (`from` is where they were).
- * @param {string} workflowId
- * @param {string} after
- * @param {string} from
  */
-async function nextWork(workflowId, after, from) {
+async function nextWork(workflowId: string, after: string, from: string) {
   const order = state.builds.find((b) => b.workflowId === workflowId)?.tasks.map((t) => t.id) ?? [];
   await refresh();
   if (location.hash !== from) return; // the labeler picked something else meanwhile
@@ -403,11 +379,8 @@ async function nextWork(workflowId, after, from) {
   else go('#/');
 }
 
-/**
- * Opens `hash`, also when it is the address already shown (a hash that does not change fires no event).
- * @param {string} hash
- */
-function go(hash) {
+/** Opens `hash`, also when it is the address already shown (a hash that does not change fires no event). */
+function go(hash: string) {
   if (decodeURIComponent(location.hash) === decodeURIComponent(hash)) {
     state.keepMessage = false;
     void route();
@@ -418,24 +391,20 @@ function go(hash) {
 
 // ---- near-duplicate review -------------------------------------------------------
 
-/** @param {string} workflowId @param {() => boolean} current */
-async function openDuplicates(workflowId, current) {
-  /** @type {{ duplicates: DuplicatesPending, historyUrl: string | null }} */
-  const { duplicates, historyUrl } = await api(`/api/duplicates?workflow=${encodeURIComponent(workflowId)}`);
+async function openDuplicates(workflowId: string, current: () => boolean) {
+  const { duplicates, historyUrl } = await api<DuplicatesResponse>(`/api/duplicates?workflow=${encodeURIComponent(workflowId)}`);
   if (!current()) return;
-  const draft = loadDraft(draftKey(workflowId, `duplicates-${duplicates.round}`));
+  const draft = loadDraft<DuplicatesDraft>(draftKey(workflowId, `duplicates-${duplicates.round}`));
   const ids = new Set(duplicates.pairs.map((p) => p.id));
-  const verdicts = new Map(/** @type {[string, Verdict][]} */ (draft?.verdicts ?? []).filter((/** @type {[string, Verdict]} */ [id]) => ids.has(id)));
+  const verdicts = new Map((draft?.verdicts ?? []).filter(([id]) => ids.has(id)));
   state.view = { kind: 'duplicates', workflowId, duplicates, verdicts, undo: [], focus: Math.min(draft?.focus ?? 0, duplicates.pairs.length - 1), historyUrl };
   renderDuplicates(Boolean(draft));
 }
 
-/** @param {boolean} restored */
-function renderDuplicates(restored) {
-  const v = /** @type {DuplicatesView} */ (state.view);
+function renderDuplicates(restored: boolean) {
+  const v = state.view as DuplicatesView;
   const { duplicates } = v;
-  /** @param {string} ref @param {number} row @param {string} alt */
-  const img = (ref, row, alt) => el('img', { src: `/img/candidate?ref=${encodeURIComponent(ref)}&row=${row}&scale=4`, width: '128', height: '128', alt });
+  const img = (ref: string, row: number, alt: string) => el('img', { src: `/img/candidate?ref=${encodeURIComponent(ref)}&row=${row}&scale=4`, width: '128', height: '128', alt });
   const pairs = duplicates.pairs.map((p, i) => {
     const otherRef = p.kind === 'within' ? duplicates.candidates.path : duplicates.cifar.path;
     const confirm = el('button', { type: 'button', class: 'confirm' }, 'Duplicate ', el('kbd', {}, 'c'));
@@ -474,8 +443,8 @@ function renderDuplicates(restored) {
 }
 
 function updateDuplicates() {
-  const v = /** @type {DuplicatesView} */ (state.view);
-  const rows = /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('#pairs .pair'));
+  const v = state.view as DuplicatesView;
+  const rows = document.querySelectorAll<HTMLElement>('#pairs .pair');
   rows.forEach((row, i) => {
     const verdict = v.verdicts.get(v.duplicates.pairs[i].id);
     row.classList.toggle('confirmed', verdict === 'confirmed');
@@ -485,13 +454,12 @@ function updateDuplicates() {
     if (text) text.textContent = verdict === 'confirmed' ? 'duplicate: blacklist' : verdict === 'dismissed' ? 'not a duplicate: keep' : 'undecided';
   });
   byId('decided-count').textContent = String(v.verdicts.size);
-  /** @type {HTMLButtonElement} */ (byId('undo')).disabled = v.undo.length === 0;
+  (byId('undo') as HTMLButtonElement).disabled = v.undo.length === 0;
   rows[v.focus]?.scrollIntoView({ block: 'nearest' });
 }
 
-/** @param {string[]} ids @param {Verdict} verdict */
-function setVerdicts(ids, verdict) {
-  const v = /** @type {DuplicatesView} */ (state.view);
+function setVerdicts(ids: string[], verdict: Verdict) {
+  const v = state.view as DuplicatesView;
   clearError();
   v.undo.push([...v.verdicts]);
   for (const id of ids) v.verdicts.set(id, verdict);
@@ -500,20 +468,16 @@ function setVerdicts(ids, verdict) {
 }
 
 async function submitDuplicates() {
-  const v = /** @type {DuplicatesView} */ (state.view);
+  const v = state.view as DuplicatesView;
   const name = labeler();
-  if (!name) {
-    showMessage('Enter your name as the labeler before submitting.');
-    byId('labeler').focus();
-    return;
-  }
+  if (!name) return;
   const undecided = v.duplicates.pairs.length - v.verdicts.size;
   if (undecided > 0) {
     showMessage(`${undecided} pair${undecided === 1 ? '' : 's'} still undecided: mark each as duplicate (c) or not (d).`);
     return;
   }
   const ids = v.duplicates.pairs.map((p) => p.id);
-  const review = {
+  const review: DuplicatesRequest['review'] = {
     round: v.duplicates.round,
     confirmed: ids.filter((id) => v.verdicts.get(id) === 'confirmed'),
     dismissed: ids.filter((id) => v.verdicts.get(id) === 'dismissed'),
@@ -522,7 +486,6 @@ async function submitDuplicates() {
   };
   const from = location.hash;
   const reviewed = await send(async () => {
-    /** @type {{ blacklisted: number }} */
     const result = await post('/api/duplicates', { workflowId: v.workflowId, review });
     localStorage.removeItem(draftKey(v.workflowId, `duplicates-${v.duplicates.round}`));
     showMessage(`Review sent: ${result.blacklisted} image${result.blacklisted === 1 ? '' : 's'} blacklisted.`, 'ok');
@@ -532,9 +495,8 @@ async function submitDuplicates() {
 
 // ---- keyboard ----------------------------------------------------------------
 
-/** @param {KeyboardEvent} e */
-function onKey(e) {
-  const target = /** @type {HTMLElement} */ (e.target);
+function onKey(e: KeyboardEvent) {
+  const target = e.target as HTMLElement;
   if (target.matches('input, textarea, select')) return;
   const v = state.view;
   if (!v || state.busy) return;
@@ -581,13 +543,7 @@ function onKey(e) {
 
 // ---- DOM helper ------------------------------------------------------------------
 
-/**
- * @param {string} tag
- * @param {Record<string, string>} attrs
- * @param {(Node | string)[]} children
- * @returns {HTMLElement}
- */
-function el(tag, attrs = {}, ...children) {
+function el(tag: string, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElement {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
   node.append(...children);
@@ -597,16 +553,16 @@ function el(tag, attrs = {}, ...children) {
 // ---- start ------------------------------------------------------------------------
 
 function start() {
-  const input = /** @type {HTMLInputElement} */ (byId('labeler'));
+  const input = byId('labeler') as HTMLInputElement;
   input.value = localStorage.getItem(LABELER_KEY) ?? '';
   input.addEventListener('input', () => localStorage.setItem(LABELER_KEY, input.value.trim()));
   input.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === 'Escape') input.blur(); });
   document.addEventListener('keydown', onKey);
   byId('work').addEventListener('click', (e) => {
-    const link = /** @type {HTMLElement} */ (e.target).closest('a[href^="#"]');
+    const link = (e.target as HTMLElement).closest('a[href^="#"]');
     if (!link) return;
     e.preventDefault();
-    go(/** @type {string} */ (link.getAttribute('href')));
+    go(link.getAttribute('href') as string);
   });
   window.addEventListener('hashchange', () => {
     if (!state.keepMessage) clearMessage();
