@@ -8,8 +8,8 @@ import { sdkLogger } from './logs';
 
 const root = path.resolve(__dirname, '..');
 const WORKFLOWS = path.join(root, 'workflows', 'index.ts');
-// What the workflow bundle is made of: our workflow code, the one activity file it imports at run time, and the SDK.
-const SOURCES = [path.join(root, 'workflows'), path.join(root, 'activities', 'pixel-stages.ts'), path.join(root, 'package-lock.json')];
+// What the workflow bundle is made of: our workflow code and the SDK (workflows import only types from elsewhere).
+const SOURCES = [path.join(root, 'workflows'), path.join(root, 'package-lock.json')];
 
 function sourceHash(): string {
   const hash = createHash('sha256');
