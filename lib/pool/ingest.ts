@@ -5,7 +5,7 @@ import { check, InputError } from '../errors';
 import { writeFileAtomic } from '../formats/files';
 import { TinyImagesWriter } from '../formats/tinyimages';
 import { sha256, sha256File, sha256Json } from '../hash';
-import { type RenderedImage, renderImage, type ResizeSpec, UnsupportedFormat } from './render';
+import { CorruptImage, type RenderedImage, renderImage, type ResizeSpec, UnsupportedFormat } from './render';
 import type { PoolEntry, PoolProblem, ScannedPool } from './scan';
 
 /** The files of a pool corpus, relative to its folder. */
@@ -115,58 +115,50 @@ async function convert(pool: ScannedPool, writer: TinyImagesWriter, rows: FileHa
   const perClass = Object.fromEntries(pool.classes.map((c) => [c, 0]));
   const keywords = new Set<string>();
   const firstOf = new Map<string, string>(); // sha256 → path of the first file with those bytes
-  const window = Math.max(1, opts.concurrency ?? 4);
-  const pending: Promise<Outcome>[] = [];
   let lines = '';
   let row = 0;
-  try {
-    for (let i = 0; i < entries.length; i++) {
-      // Decoding runs ahead; results are taken in pool order, so duplicates and rows come out the same every time.
-      while (pending.length < window && i + pending.length < entries.length) pending.push(load(entries[i + pending.length], opts.resize));
-      opts.signal?.throwIfAborted();
-      const outcome = await pending.shift()!;
-      const { entry } = outcome;
-      const twin = outcome.sha256 === undefined ? undefined : firstOf.get(outcome.sha256);
-      if (twin !== undefined) {
-        skippedFiles.push({ path: entry.path, kind: 'duplicate', reason: `byte-identical duplicate of ${twin}`, duplicateOf: twin });
-      } else if (outcome.failure) {
-        skippedFiles.push({ path: entry.path, ...outcome.failure });
-      } else {
-        const image = outcome.image!;
-        await writer.append(image.pixels, entry.keyword);
-        const line: PoolRow = {
-          row: row++,
-          id: entry.id,
-          path: entry.path,
-          class: entry.className,
-          keyword: entry.keyword,
-          sha256: outcome.sha256!,
-          format: image.format,
-          width: image.width,
-          height: image.height,
-          url: entry.url,
-          license: entry.license,
-        };
-        lines += `${JSON.stringify(line)}\n`;
-        if (lines.length > 1 << 16) {
-          await rows.appendFile(lines);
-          lines = '';
-        }
-        perClass[entry.className]++;
-        keywords.add(entry.keyword);
+  let done = 0;
+  // Decoding runs ahead; results are taken in pool order, so duplicates and rows come out the same every time.
+  for await (const outcome of mapAhead(entries, opts.concurrency ?? 4, (entry) => load(entry, opts.resize))) {
+    opts.signal?.throwIfAborted();
+    const { entry } = outcome;
+    const twin = outcome.sha256 === undefined ? undefined : firstOf.get(outcome.sha256);
+    if (twin !== undefined) {
+      skippedFiles.push({ path: entry.path, kind: 'duplicate', reason: `byte-identical duplicate of ${twin}`, duplicateOf: twin });
+    } else if (outcome.failure) {
+      skippedFiles.push({ path: entry.path, ...outcome.failure });
+    } else {
+      const image = outcome.image!;
+      await writer.append(image.pixels, entry.keyword);
+      const line: PoolRow = {
+        row: row++,
+        id: entry.id,
+        path: entry.path,
+        class: entry.className,
+        keyword: entry.keyword,
+        sha256: outcome.sha256!,
+        format: image.format,
+        width: image.width,
+        height: image.height,
+        url: entry.url,
+        license: entry.license,
+      };
+      lines += `${JSON.stringify(line)}\n`;
+      if (lines.length > 1 << 16) {
+        await rows.appendFile(lines);
+        lines = '';
       }
-      if (outcome.sha256 !== undefined && twin === undefined) firstOf.set(outcome.sha256, entry.path);
-      opts.onProgress?.({ done: i + 1, total: entries.length, images: row, skipped: skippedFiles.length - pool.problems.length });
+      perClass[entry.className]++;
+      keywords.add(entry.keyword);
     }
-  } finally {
-    // Let decodes still in flight settle: nothing may write after an abort, and no rejection may go unhandled.
-    await Promise.allSettled(pending);
+    if (outcome.sha256 !== undefined && twin === undefined) firstOf.set(outcome.sha256, entry.path);
+    opts.onProgress?.({ done: ++done, total: entries.length, images: row, skipped: skippedFiles.length - pool.problems.length });
   }
   await rows.appendFile(lines);
   return { skippedFiles, result: { images: row, skipped: skippedFiles.length, keywords: keywords.size, perClass, resize: opts.resize } };
 }
 
-/** Reads, hashes and renders one file; never rejects: a failure is part of the outcome. */
+/** Reads, hashes and renders one file; a bad file is part of the outcome, not a rejection (only a fault of the machine rejects). */
 async function load(entry: PoolEntry, resize: ResizeSpec): Promise<Outcome> {
   let bytes: Buffer;
   try {
@@ -180,7 +172,8 @@ async function load(entry: PoolEntry, resize: ResizeSpec): Promise<Outcome> {
     return { entry, sha256: hash, image: await renderImage(bytes, resize) };
   } catch (err) {
     if (err instanceof UnsupportedFormat) return { entry, sha256: hash, failure: { kind: 'unsupported', reason: `unsupported format: ${err.message}` } };
-    return { entry, sha256: hash, failure: { kind: 'unreadable', reason: `unreadable image: ${(err as Error).message}` } };
+    if (err instanceof CorruptImage) return { entry, sha256: hash, failure: { kind: 'unreadable', reason: `unreadable image: ${err.message}` } };
+    throw err;
   }
 }
 
@@ -193,14 +186,39 @@ async function load(entry: PoolEntry, resize: ResizeSpec): Promise<Outcome> {
 export async function poolIdentity(pool: ScannedPool, opts: { signal?: AbortSignal } = {}): Promise<{ sha256: string; files: number; bytes: number }> {
   const files: unknown[] = [];
   let bytes = 0;
-  for (const e of pool.entries) {
-    opts.signal?.throwIfAborted();
+  const identify = async (e: PoolEntry) => {
     const size = await stat(e.file).then((s) => s.size, () => undefined);
     const hash = size === undefined ? undefined : await sha256File(e.file).catch(() => undefined);
-    bytes += size ?? 0;
-    files.push({ path: e.path, id: e.id, class: e.className, keyword: e.keyword, url: e.url, license: e.license, size, sha256: hash });
+    return { path: e.path, id: e.id, class: e.className, keyword: e.keyword, url: e.url, license: e.license, size, sha256: hash };
+  };
+  for await (const file of mapAhead(pool.entries, 8, identify)) {
+    opts.signal?.throwIfAborted();
+    bytes += file.size ?? 0;
+    files.push(file);
   }
   return { sha256: sha256Json({ classes: pool.classes, files, problems: pool.problems }), files: files.length, bytes };
+}
+
+/**
+ * `fn` over `items`, up to `window` calls at once, results yielded in item
+ * order; a rejection surfaces when its turn comes. Leaving early (a throw in
+ * the loop) waits for the calls in flight, so none outlives the caller's cleanup.
+ */
+async function* mapAhead<T, R>(items: T[], window: number, fn: (item: T) => Promise<R>): AsyncGenerator<R> {
+  const pending: Promise<R>[] = [];
+  let next = 0;
+  try {
+    while (next < items.length || pending.length > 0) {
+      while (pending.length < Math.max(1, window) && next < items.length) {
+        const call = fn(items[next++]);
+        call.catch(() => undefined); // handled when awaited in turn; not an unhandled rejection before then
+        pending.push(call);
+      }
+      yield await pending.shift()!;
+    }
+  } finally {
+    await Promise.allSettled(pending);
+  }
 }
 
 /** Fails, naming every class with fewer than `minimum` images, unless all have enough. */
