@@ -73,8 +73,9 @@ export async function scanPool(source: string, opts: ScanOptions): Promise<Scann
   const problems: PoolProblem[] = [];
   let entries: PoolEntry[];
   if (info.isDirectory()) {
-    const map = opts.keywordClasses;
-    const found = map ? await scanKeywordFolders(root, root, (k) => map[k], problems) : await scanClassFolders(root, classes, problems);
+    const found = opts.keywordClasses
+      ? await scanKeywordFolders(root, root, (k) => classOfKeyword(opts, k), problems)
+      : await scanClassFolders(root, classes, problems);
     entries = found.map((e) => ({ ...e, id: e.path }));
   } else if (/\.(csv|jsonl)$/i.test(source)) {
     entries = await readManifest(path.resolve(source), root, opts);
@@ -161,7 +162,7 @@ async function readManifest(file: string, root: string, opts: ScanOptions): Prom
     const target = path.resolve(root, row.path);
     check(isInside(root, target) && isInside(realRoot, await realpath(target).catch(() => target)), at, `path "${row.path}" is outside the manifest's folder ${root}; refused`);
     checkKeyword(row.keyword, `${at}: keyword "${row.keyword}"`);
-    const className = row.class ?? opts.keywordClasses?.[row.keyword];
+    const className = row.class ?? classOfKeyword(opts, row.keyword);
     check(className !== undefined, at, `no class for keyword "${row.keyword}": give a class column, or the keyword in the config's keywordClasses`);
     check(opts.classes.includes(className), at, `unknown class "${className}" (classes: ${opts.classes.join(', ')})`);
     const rel = relative(root, target);
@@ -225,7 +226,12 @@ function relative(root: string, file: string): string {
   return path.relative(root, file).split(path.sep).join('/');
 }
 
+/** The class the config maps `keyword` to (own keys only: a folder named "constructor" is no class). */
+function classOfKeyword(opts: ScanOptions, keyword: string): string | undefined {
+  return opts.keywordClasses && Object.hasOwn(opts.keywordClasses, keyword) ? opts.keywordClasses[keyword] : undefined;
+}
+
 /** Byte order for ASCII keywords, code-unit order otherwise: what keeps the corpus order the same everywhere. */
-export function compare(a: string, b: string): number {
+function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

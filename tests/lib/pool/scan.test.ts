@@ -77,6 +77,14 @@ describe('scanPool', () => {
     );
   });
 
+  it('takes the class of a keyword from own keys of the map only', async () => {
+    const dir = await tempDir('pool-kw');
+    await put(path.join(dir, 'constructor', 'a.png'), 'x');
+    await expect(scanPool(dir, { classes: CLASSES, keywordClasses: { jetliner: 'airplane' } })).rejects.toThrow(
+      `${path.join(dir, 'constructor')}: keyword "constructor" has no class in the config's keywordClasses`,
+    );
+  });
+
   it('refuses a keyword folder whose name cannot be a TinyImages keyword', async () => {
     const dir = await tempDir('pool-kw');
     await put(path.join(dir, 'cat', 'chat noir ', 'a.png'), 'x');
