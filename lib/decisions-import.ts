@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { InputError } from './errors';
+import { inputFileSize } from './formats/files';
 
 /**
  * One line of a decisions file (`labeling.mode: import`): a person's verdict
@@ -30,11 +31,8 @@ const LISTED = 10;
 
 /** Reads and checks a decisions file (JSONL); see parseDecisions. */
 export async function readDecisions(file: string): Promise<DecisionsFile> {
-  const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') throw new InputError('file not found', file);
-    throw err;
-  });
-  return parseDecisions(text, file);
+  await inputFileSize(file);
+  return parseDecisions(await readFile(file, 'utf8'), file);
 }
 
 /**

@@ -1,11 +1,12 @@
 import { createReadStream } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
+import { open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { InputError } from '../errors';
 import { assembleCifar10, BINARY_LAYOUT, type Cifar10, type Cifar10Layout, type Cifar10Member, folderMembers } from './cifar10';
 import { PYTHON_LAYOUT } from './cifar10-python';
+import { inputStat } from './files';
 
 const LAYOUTS = [BINARY_LAYOUT, PYTHON_LAYOUT];
 const EXPECTED =
@@ -20,10 +21,7 @@ const EXPECTED =
  * archive, the member and file names inside.
  */
 export async function readCifar10Source(source: string): Promise<Cifar10> {
-  const info = await stat(source).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') throw new InputError(`not found; ${EXPECTED}`, source);
-    throw err;
-  });
+  const info = await inputStat(source, `not found; ${EXPECTED}`);
   return info.isDirectory() ? readFolder(source) : readArchive(source);
 }
 

@@ -96,7 +96,7 @@ export async function ingestPool(pool: ScannedPool, outDir: string, opts: Ingest
     await rows.sync();
     await rows.close();
     await writeFileAtomic(path.join(tmp, CORPUS_FILES.skipped), Buffer.from(`${JSON.stringify(summary.skippedFiles, null, 1)}\n`));
-    if (present.length === 0) await rmdir(outDir).catch(() => undefined);
+    await rmdir(outDir).catch(() => undefined); // an empty outDir is replaced
     await rename(tmp, outDir);
     return summary.result;
   } catch (err) {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { z } from 'zod';
 import { check, InputError } from '../errors';
+import { inputStat } from '../formats/files';
 import { checkKeyword } from '../formats/tinyimages';
 
 /** One image of a pool, as listed: where it is and what it is filed under. */
@@ -65,10 +66,7 @@ export async function scanPool(source: string, opts: ScanOptions): Promise<Scann
   for (const [keyword, className] of Object.entries(opts.keywordClasses ?? {})) {
     check(classes.includes(className), `keywordClasses.${keyword}`, `"${className}" is not a class (classes: ${classes.join(', ')})`);
   }
-  const info = await stat(source).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') throw new InputError('not found', source);
-    throw err;
-  });
+  const info = await inputStat(source, 'not found');
   const root = path.resolve(info.isDirectory() ? source : path.dirname(source));
   const problems: PoolProblem[] = [];
   let entries: PoolEntry[];

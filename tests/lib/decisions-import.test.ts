@@ -36,6 +36,7 @@ describe('parseDecisions', () => {
     expect(parsed.file).toBe(file);
     expect([...parsed.rounds[1].keys()]).toEqual(['jetliner', 'tabby']);
     expect(parsed.rounds[1].get('jetliner')!.map((d) => [d.line, d.image, d.accepted])).toEqual([[1, 'jet-1', true], [4, 'airplane/jetliner/b.png', false]]);
+    await expect(readDecisions(`${file}.missing`)).rejects.toThrow(`${file}.missing: file not found`);
     expect(parsed.rounds[2].get('jetliner')).toEqual([{ line: 3, round: 2, keyword: 'jetliner', image: 0, accepted: false, labeler: 'bo', time: '2026-11-30T08:00:00+01:00' }]);
   });
 
