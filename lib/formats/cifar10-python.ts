@@ -20,7 +20,7 @@ export const PYTHON_LAYOUT: Cifar10Layout = {
 };
 
 /** Decodes one pickled batch to HWC images and labels; errors name `subject`. */
-export function decodePythonBatch(bytes: Uint8Array, subject: string): Cifar10Split {
+function decodePythonBatch(bytes: Uint8Array, subject: string): Cifar10Split {
   const batch = unpickleDict(bytes, subject);
   const data = field(batch, 'data', subject);
   const labels = field(batch, 'labels', subject);
@@ -39,7 +39,7 @@ export function decodePythonBatch(bytes: Uint8Array, subject: string): Cifar10Sp
 }
 
 /** Decodes `batches.meta`: its `label_names`, ten of them. */
-export function decodePythonMeta(bytes: Uint8Array, subject: string): string[] {
+function decodePythonMeta(bytes: Uint8Array, subject: string): string[] {
   const names = field(unpickleDict(bytes, subject), 'label_names', subject);
   check(Array.isArray(names), subject, `b'label_names' is not a list`);
   const classNames = names.map((name) => Buffer.from(asBytes(name, `b'label_names'`, subject)).toString('utf8'));
