@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { InputError } from '../errors';
 
@@ -29,10 +30,15 @@ export async function writeFileAtomic(file: string, ...parts: Array<Uint8Array |
 
 /** Size in bytes of an input file; a missing file is an InputError naming it. */
 export async function inputFileSize(file: string): Promise<number> {
+  return (await inputStat(file)).size;
+}
+
+/** stat of an input path; a missing one is an InputError naming it, with `missing` as the message. */
+export async function inputStat(file: string, missing = 'file not found'): Promise<Stats> {
   try {
-    return (await stat(file)).size;
+    return await stat(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new InputError('file not found', file);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new InputError(missing, file);
     throw err;
   }
 }

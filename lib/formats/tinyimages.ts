@@ -1,7 +1,8 @@
-import { type FileHandle, mkdir, open } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { check, InputError } from '../errors';
-import { inputFileSize, writeFileAtomic } from './files';
+import { inputFileSize } from './files';
 
 /** Bytes per 32×32×3 image, in every layout. */
 export const IMAGE_BYTES = 3072;
@@ -170,13 +171,18 @@ async function readAt(fh: FileHandle, file: string, length: number, position: nu
   return buf;
 }
 
-/** A keyword as its 80-byte metadata field: printable ASCII, right-padded with spaces. */
-function encodeKeyword(keyword: string): Buffer {
+/** Checks that `keyword` fits a metadata record: 1 to 80 printable ASCII characters without leading or trailing spaces. */
+export function checkKeyword(keyword: string, subject = `keyword "${keyword}"`): void {
   check(
     /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(keyword) && keyword.length <= KEYWORD_BYTES,
-    `keyword "${keyword}"`,
+    subject,
     `must be 1 to ${KEYWORD_BYTES} printable ASCII characters without leading or trailing spaces`,
   );
+}
+
+/** A keyword as its 80-byte metadata field: printable ASCII, right-padded with spaces. */
+function encodeKeyword(keyword: string): Buffer {
+  checkKeyword(keyword);
   return Buffer.from(keyword.padEnd(KEYWORD_BYTES, ' '), 'latin1');
 }
 
@@ -187,12 +193,90 @@ function encodeKeyword(keyword: string): Buffer {
 export async function writeTinyImages(dir: string, imagesHWC: Uint8Array, keywords: string[]): Promise<void> {
   const n = keywords.length;
   check(imagesHWC.length === n * IMAGE_BYTES, dir, `${imagesHWC.length} image bytes for ${n} keywords (expected ${n * IMAGE_BYTES})`);
-  const metadata = Buffer.alloc(n * METADATA_BYTES);
-  keywords.forEach((keyword, i) => {
-    check(i === 0 || keywords[i - 1] <= keyword, dir, `keywords not sorted: "${keywords[i - 1]}" before "${keyword}" at image ${i}`);
-    encodeKeyword(keyword).copy(metadata, i * METADATA_BYTES);
-  });
-  await mkdir(dir, { recursive: true });
-  await writeFileAtomic(path.join(dir, 'tiny_images.bin'), hwcToTiny(imagesHWC, new Uint8Array(imagesHWC.length), n));
-  await writeFileAtomic(path.join(dir, 'tiny_metadata.bin'), metadata);
+  const writer = await TinyImagesWriter.create(dir);
+  try {
+    for (let i = 0; i < n; i++) await writer.append(imagesHWC.subarray(i * IMAGE_BYTES, (i + 1) * IMAGE_BYTES), keywords[i]);
+    await writer.close();
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
+}
+
+/**
+ * Writes a TinyImages dataset image by image, in bounded memory: images come in
+ * HWC layout with their keywords, in keyword order (byte order, as the real
+ * metadata is sorted). Both files are written under temporary names and
+ * renamed into place by `close`; `abort` removes them.
+ */
+export class TinyImagesWriter {
+  /** Images buffered per write: 256 × 3 KB. */
+  private static readonly CHUNK = 256;
+  private readonly images = new Uint8Array(TinyImagesWriter.CHUNK * IMAGE_BYTES);
+  private readonly metadata = Buffer.alloc(TinyImagesWriter.CHUNK * METADATA_BYTES);
+  private buffered = 0;
+  private previous: string | undefined;
+  /** Images appended so far. */
+  count = 0;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly files: { tmp: string; final: string; fh: FileHandle }[],
+  ) {}
+
+  /** Starts a dataset in `dir` (created if need be). */
+  static async create(dir: string): Promise<TinyImagesWriter> {
+    await mkdir(dir, { recursive: true });
+    const suffix = `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const files = [];
+    try {
+      for (const name of ['tiny_images.bin', 'tiny_metadata.bin']) {
+        const final = path.join(dir, name);
+        files.push({ tmp: final + suffix, final, fh: await open(final + suffix, 'wx') });
+      }
+    } catch (err) {
+      await new TinyImagesWriter(dir, files).abort();
+      throw err;
+    }
+    return new TinyImagesWriter(dir, files);
+  }
+
+  /** Appends one HWC image filed under `keyword`, which must not sort before the previous one. */
+  async append(imageHWC: Uint8Array, keyword: string): Promise<void> {
+    check(imageHWC.length === IMAGE_BYTES, this.dir, `an image of ${imageHWC.length} bytes (expected ${IMAGE_BYTES})`);
+    check(this.previous === undefined || this.previous <= keyword, this.dir, `keywords not sorted: "${this.previous}" before "${keyword}" at image ${this.count}`);
+    encodeKeyword(keyword).copy(this.metadata, this.buffered * METADATA_BYTES);
+    hwcToTiny(imageHWC, this.images.subarray(this.buffered * IMAGE_BYTES), 1);
+    this.previous = keyword;
+    this.count++;
+    if (++this.buffered === TinyImagesWriter.CHUNK) await this.flush();
+  }
+
+  /** Writes what is buffered, syncs both files and renames them into place. */
+  async close(): Promise<void> {
+    await this.flush();
+    for (const { fh } of this.files) await fh.sync();
+    for (const { fh } of this.files) await fh.close();
+    for (const { tmp, final } of this.files) await rename(tmp, final);
+  }
+
+  /** Closes and removes the temporary files; nothing of the dataset is left. */
+  async abort(): Promise<void> {
+    for (const { fh, tmp } of this.files) {
+      await fh.close().catch(() => undefined);
+      await rm(tmp, { force: true });
+    }
+  }
+
+  private async flush(): Promise<void> {
+    const [images, metadata] = this.files;
+    await writeAll(images.fh, this.images.subarray(0, this.buffered * IMAGE_BYTES));
+    await writeAll(metadata.fh, this.metadata.subarray(0, this.buffered * METADATA_BYTES));
+    this.buffered = 0;
+  }
+}
+
+/** Writes all of `data` at the handle's position (a single write may take only part of it). */
+async function writeAll(fh: FileHandle, data: Uint8Array): Promise<void> {
+  for (let at = 0; at < data.length; ) at += (await fh.write(data, at, data.length - at)).bytesWritten;
 }

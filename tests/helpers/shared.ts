@@ -1,8 +1,9 @@
-import path from 'node:path';
+import { PUBLISHED_DIR } from '../../lib/published-data';
 
 /**
- * The published CIFAR-10.1 files: `../shared/cifar10.1` beside the checkout
- * (where CI puts it), or CIFAR101_SHARED (e.g. a checkout of the public
- * CIFAR-10.1 repository). Read from there, never copied into the tree.
+ * The published CIFAR-10.1 files the tests read: CIFAR101_SHARED when set (e.g.
+ * `../shared/cifar10.1`, or a checkout of the public CIFAR-10.1 repository with
+ * `cifar10/test_labels.npy` beside it), else the copy carried in the repository
+ * (`data/cifar10.1`), so a clone with nothing beside it tests the same way.
  */
-export const SHARED = process.env.CIFAR101_SHARED ?? path.resolve(__dirname, '..', '..', '..', 'shared', 'cifar10.1');
+export const SHARED = process.env.CIFAR101_SHARED ?? PUBLISHED_DIR;

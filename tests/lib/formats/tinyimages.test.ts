@@ -4,7 +4,7 @@ import path from 'node:path';
 import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../lib/errors';
-import { hwcToTiny, TinyImages, tinyToHWC, writeTinyImages } from '../../../lib/formats/tinyimages';
+import { hwcToTiny, TinyImages, TinyImagesWriter, tinyToHWC, writeTinyImages } from '../../../lib/formats/tinyimages';
 
 const tempDir = () => mkdtemp(path.join(tmpdir(), 'tiny-'));
 
@@ -104,6 +104,26 @@ describe('TinyImages', () => {
     await expect(writeTinyImages(dir, new Uint8Array(3072), ['tail '])).rejects.toThrow(InputError);
     await expect(writeTinyImages(dir, new Uint8Array(3072), ['x'.repeat(81)])).rejects.toThrow(/printable ASCII/);
     await expect(writeTinyImages(dir, new Uint8Array(100), ['a'])).rejects.toThrow(/100 image bytes for 1 keywords/);
+  });
+
+  it('streams images past its write buffer, and a failed write leaves no files behind', async () => {
+    const dir = await tempDir();
+    const n = 600; // more than two buffers of 256
+    const hwc = pattern(n);
+    const writer = await TinyImagesWriter.create(dir);
+    for (let i = 0; i < n; i++) await writer.append(hwc.subarray(i * 3072, (i + 1) * 3072), `k${String(i >> 5).padStart(3, '0')}`);
+    expect(await readdir(dir)).toHaveLength(2); // only temporary names so far
+    expect((await readdir(dir)).every((f) => f.includes('.tmp-'))).toBe(true);
+    await writer.close();
+    expect((await readdir(dir)).sort()).toEqual(['tiny_images.bin', 'tiny_metadata.bin']);
+    await withTiny(dir, async (t) => {
+      expect(await t.readHWC(0, n)).toEqual(hwc);
+      expect(await t.keywordRange('k010')).toEqual([320, 352]);
+    });
+
+    const failed = await tempDir();
+    await expect(writeTinyImages(failed, pattern(300), [...Array(299).fill('b'), 'a'])).rejects.toThrow(/keywords not sorted: "b" before "a" at image 299/);
+    expect(await readdir(failed)).toEqual([]);
   });
 
   describe('open rejects bad datasets, naming the file and sizes', () => {
