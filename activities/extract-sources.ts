@@ -2,10 +2,11 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ensureDemoCorpus } from '../lib/demo/generate';
 import { InputError } from '../lib/errors';
-import { readCifar10 } from '../lib/formats/cifar10';
+import { readCifar10Source } from '../lib/formats/cifar10-archive';
+import { fileIdentity } from '../lib/formats/files';
 import { writeNpy } from '../lib/formats/npy';
 import { TinyImages } from '../lib/formats/tinyimages';
-import { ArtifactStore } from '../lib/store';
+import { ArtifactStore, type StageOutput } from '../lib/store';
 import type { ExtractSummary, SourceSpec } from '../workflows/types';
 import type { ActivityDeps } from './support/deps';
 import { runStage } from './support/context';
@@ -16,49 +17,44 @@ const PIXEL_STAGES = ['findCifar10Keywords', 'assignKeywords', 'buildKeywordSubs
 const VERSION = 1;
 
 /** Where a source's files are, and what identifies their content for the cache. */
-async function locate(store: ArtifactStore, source: SourceSpec) {
+async function locate(store: ArtifactStore, source: SourceSpec, pool?: StageOutput) {
   if (source.kind === 'demo') {
     const dir = path.join(store.root, 'demo', `seed-${source.seed}`);
     await ensureDemoCorpus(dir, source.seed);
     return {
       tinyDir: path.join(dir, 'tinyimages'),
-      cifarDir: path.join(dir, 'cifar10'),
+      cifar10: path.join(dir, 'cifar10'),
       groundTruth: path.join(dir, 'ground_truth.json'),
       identity: { demo: source.seed },
     };
   }
   if (source.kind === 'files') {
-    const files = [
-      path.join(source.tinyimages, 'tiny_images.bin'),
-      path.join(source.tinyimages, 'tiny_metadata.bin'),
-      ...['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin', 'batches.meta.txt']
-        .map((f) => path.join(source.cifar10, f)),
-    ];
-    // Hashing 240 GB of TinyImages for a cache key is out of the question: path, size and mtime stand for the content.
-    const identity = await Promise.all(files.map(async (f) => {
-      const s = await stat(f).catch(() => { throw new InputError('file not found', f); });
-      return { file: path.resolve(f), size: s.size, mtime: s.mtimeMs };
-    }));
+    const tiny = [...await fileIdentity(path.join(source.tinyimages, 'tiny_images.bin')), ...await fileIdentity(path.join(source.tinyimages, 'tiny_metadata.bin'))];
     // A generated corpus's ground truth lets the simulated labeler answer (the rehearsal's full-shape corpus).
-    if (source.groundTruth) await stat(source.groundTruth).catch(() => { throw new InputError('file not found', source.groundTruth); });
     const groundTruth = source.groundTruth ? path.resolve(source.groundTruth) : null;
-    return { tinyDir: source.tinyimages, cifarDir: source.cifar10, groundTruth, identity: groundTruth ? [...identity, { groundTruth }] : identity };
+    if (groundTruth) await fileIdentity(groundTruth);
+    return { tinyDir: source.tinyimages, cifar10: source.cifar10, groundTruth, identity: { tiny, cifar10: await fileIdentity(source.cifar10), groundTruth } };
+  }
+  if (source.kind === 'pool') {
+    if (!pool) throw new InputError('a pool source needs its corpus (the ingestPool stage)', 'source');
+    const tinyDir = path.dirname(store.resolve(pool.files['corpus/tinyimages/tiny_images.bin']));
+    return { tinyDir, cifar10: source.cifar10, groundTruth: null, identity: { pool: pool.key, cifar10: await fileIdentity(source.cifar10) } };
   }
   throw new InputError(`source kind "${source.kind}" has no pixels to extract`, 'source');
 }
 
 /** Stage 0: validates the TinyImages and CIFAR-10 files and stores CIFAR-10 (train, then test) as one .npy. */
 export function extractSources({ store }: ActivityDeps) {
-  return async function extractSources(input: { source: SourceSpec; classes: string[] }) {
+  return async function extractSources(input: { source: SourceSpec; classes: string[]; pool?: StageOutput }) {
     return runStage(async () => {
       if (input.source.kind === 'published') return publishedSource(store, input.source.dir, input.classes);
-      const where = await locate(store, input.source);
+      const where = await locate(store, input.source, input.pool);
       const key = ArtifactStore.key('extractSources', VERSION, where.identity);
       return store.stage<ExtractSummary>('extractSources', key, async (dir) => {
         const tiny = await TinyImages.open(where.tinyDir);
         const tinyCount = tiny.count;
         await tiny.close();
-        const cifar = await readCifar10(where.cifarDir);
+        const cifar = await readCifar10Source(where.cifar10);
         const nTrain = cifar.train.labels.length;
         const n = nTrain + cifar.test.labels.length;
         const images = new Uint8Array(n * 3072);

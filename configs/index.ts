@@ -26,7 +26,12 @@ export async function loadReleaseConfig(file: string, seen: string[] = []): Prom
     throw new InputError(`cannot read config (${(err as NodeJS.ErrnoException).code ?? err})`, file);
   }
   const parsed = parseConfig(text, file);
-  const base = parsed.sampling.method === 'balanced'
+  // Files a config names are relative to it.
+  if (parsed.labeling.decisions) {
+    const { round1, round2 } = parsed.labeling.decisions;
+    parsed.labeling.decisions = { round1: path.resolve(path.dirname(abs), round1), round2: path.resolve(path.dirname(abs), round2) };
+  }
+  const base = parsed.sampling.method === 'balanced' && parsed.sampling.base
     ? await loadReleaseConfig(path.resolve(path.dirname(abs), parsed.sampling.base), [...seen, abs])
     : undefined;
   if (base && base.release === parsed.release) {

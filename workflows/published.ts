@@ -16,10 +16,9 @@ export async function fromPublished(progress: Progress, config: BuildConfig, dir
     const sample = await progress.run('verifyPublishedSample', `the published ${release} release, verified (not redrawn)`, { dir, release, classes, sampling });
     return { sample, blacklist };
   }
-  const baseName = config.base?.release ?? sampling.base;
-  const base = await progress.run('publishedBaseRelease', `the ${baseName} release per keyword, as published`, { dir, base: baseName });
+  const base = config.base && await progress.run('publishedBaseRelease', `the ${config.base.release} release per keyword, as published`, { dir, base: config.base.release });
   const sample = await progress.run('sampleRelease', `seeded sampling (${config.rng.kind}, seed ${config.seed}) from the published lists`, {
-    release, seed: config.seed, rng: config.rng, sampling, classes, counts, confirmed, blacklist, basePerKeyword: base.files['ti_indices_per_keyword.json'],
+    release, seed: config.seed, rng: config.rng, sampling, classes, counts, confirmed, blacklist, basePerKeyword: base ? base.files['ti_indices_per_keyword.json'] : undefined,
   });
   return { sample, blacklist };
 }

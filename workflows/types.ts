@@ -19,7 +19,9 @@ export type SourceSpec =
   | { kind: 'synthetic'; images: number; candidates: number; seed: number; cifarTrain?: number; cifarTest?: number }
   /** TinyImages and CIFAR-10 files; with the ground truth of a generated corpus, the simulated labeler can answer. */
   | { kind: 'files'; tinyimages: string; cifar10: string; groundTruth?: string }
-  | { kind: 'published'; dir: string };
+  | { kind: 'published'; dir: string }
+  /** One's own images (folders or a manifest, lib/pool) and CIFAR-10 as distributed (an archive or a folder). */
+  | { kind: 'pool'; pool: string; cifar10: string };
 
 /** A release config as the workflow receives it: parsed, with its base resolved. */
 export type BuildConfig = ReleaseConfigFile & { hash: string; base?: BuildConfig };

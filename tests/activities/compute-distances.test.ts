@@ -75,7 +75,7 @@ describe('computeDistances (one shard) in an activity context', () => {
       for (const [name, ref] of Object.entries(out.files)) await copyFile(store.resolve(ref), path.join(dir, name));
       return { files: Object.keys(out.files), summary: out.summary };
     });
-    await new MockActivityEnvironment().run(computeDistances({ store: fresh }), { ...shard, extract: await copy(work.extract), subsets: await copy(work.subsets) });
+    await new MockActivityEnvironment().run(computeDistances({ store: fresh }), { ...shard, extract: await copy(work.extract) as typeof work.extract, subsets: await copy(work.subsets) as typeof work.subsets });
     const read = async (s: ArtifactStore) => {
       const out = await s.lookup(shardStageName('computeDistances'), shardKey(shard, 0, CANDIDATES));
       return Promise.all(['neighbors.npy', 'distances.npy'].map((n) => loadInts(s, out!, n)));
