@@ -196,3 +196,84 @@ export async function writeTinyImages(dir: string, imagesHWC: Uint8Array, keywor
   await writeFileAtomic(path.join(dir, 'tiny_images.bin'), hwcToTiny(imagesHWC, new Uint8Array(imagesHWC.length), n));
   await writeFileAtomic(path.join(dir, 'tiny_metadata.bin'), metadata);
 }
+
+/**
+ * Writes a TinyImages dataset keyword by keyword in bounded memory: each
+ * `append` adds images (already in TinyImages layout) and their metadata
+ * records to `tiny_images.bin` and `tiny_metadata.bin`. Keywords must come in
+ * byte order. Writes are batched and overlap the caller's next computation;
+ * the files are not atomic, so write into a temp folder and rename it.
+ */
+export class TinyImagesWriter {
+  /** Images appended so far. */
+  count = 0;
+  private last: string | undefined;
+  private batch: { images: Uint8Array[]; metadata: Uint8Array[]; bytes: number } = { images: [], metadata: [], bytes: 0 };
+  private inFlight: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly dir: string,
+    private readonly images: FileHandle,
+    private readonly metadata: FileHandle,
+    private readonly batchBytes: number,
+  ) {}
+
+  /** Creates `dir` and the two files in it (which must not exist yet). */
+  static async create(dir: string, opts: { batchBytes?: number } = {}): Promise<TinyImagesWriter> {
+    await mkdir(dir, { recursive: true });
+    const images = await open(path.join(dir, 'tiny_images.bin'), 'wx');
+    try {
+      return new TinyImagesWriter(dir, images, await open(path.join(dir, 'tiny_metadata.bin'), 'wx'), opts.batchBytes ?? 32 << 20);
+    } catch (err) {
+      await images.close();
+      throw err;
+    }
+  }
+
+  /** Appends `images` (TinyImages layout, a whole number of images) under `keyword`; the writer keeps the buffer. */
+  async append(keyword: string, images: Uint8Array): Promise<void> {
+    check(images.length % IMAGE_BYTES === 0, this.dir, `${images.length} image bytes for keyword "${keyword}" is not a whole number of images`);
+    check(this.last === undefined || this.last <= keyword, this.dir, `keywords not sorted: "${this.last}" before "${keyword}" at image ${this.count}`);
+    const n = images.length / IMAGE_BYTES;
+    const record = Buffer.alloc(METADATA_BYTES);
+    encodeKeyword(keyword).copy(record);
+    const metadata = Buffer.alloc(n * METADATA_BYTES).fill(record);
+    this.last = keyword;
+    this.count += n;
+    this.batch.images.push(images);
+    this.batch.metadata.push(metadata);
+    this.batch.bytes += images.length + metadata.length;
+    if (this.batch.bytes >= this.batchBytes) await this.flush();
+  }
+
+  /** Writes what is left, syncs and closes both files. */
+  async close(): Promise<void> {
+    try {
+      await this.flush();
+      await this.inFlight;
+      await Promise.all([this.images.sync(), this.metadata.sync()]);
+    } finally {
+      await Promise.all([this.images.close(), this.metadata.close()]);
+    }
+  }
+
+  /** Starts writing the batch once the previous one is written: one batch on disk's way while the caller computes the next. */
+  private async flush(): Promise<void> {
+    const { images, metadata } = this.batch;
+    this.batch = { images: [], metadata: [], bytes: 0 };
+    await this.inFlight;
+    this.inFlight = Promise.all([writeAll(this.images, images), writeAll(this.metadata, metadata)]);
+    // A failed write must surface at the next append or close, not as an unhandled rejection.
+    this.inFlight.catch(() => undefined);
+  }
+}
+
+/** Writes the chunks in order at the file's current position (writev may write less than asked: go on until all is written). */
+async function writeAll(fh: FileHandle, chunks: Uint8Array[]): Promise<void> {
+  const pending = chunks.filter((c) => c.length > 0);
+  while (pending.length > 0) {
+    let { bytesWritten } = await fh.writev(pending);
+    while (pending.length > 0 && bytesWritten >= pending[0].length) bytesWritten -= pending.shift()!.length;
+    if (pending.length > 0 && bytesWritten > 0) pending[0] = pending[0].subarray(bytesWritten);
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * A seeded, full-shape TinyImages + CIFAR-10 corpus with known answers, sized
+ * by parameters (default: 5,000,000 TinyImages images, 60,000 CIFAR-10
+ * images, 589,711 candidates in the top-50 keywords of the ten classes).
+ */
+export { SCALE_DESIGN } from './design';
+export { ensureScaleCorpus, optionsHash, type ScaleCorpusInfo, type ScaleCorpusProgress, scaleCorpusBytes } from './generate';
+export { type KeywordPlan, planScaleCorpus, type ScaleCorpusCounts, type ScaleCorpusOptions, type ScalePlan } from './plan';
