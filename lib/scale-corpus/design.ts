@@ -73,13 +73,19 @@ export const SCALE_DESIGN = {
   planted: DEMO_DESIGN.planted,
 
   /**
-   * Every class-keyword image is a rendered picture squeezed into
-   * grain..255-grain plus independent uniform noise in [-grain, grain] per
-   * byte: noise alone puts two pictures about sqrt(3072 × 2 × grain² / 3) ≈
-   * 2,700 apart in L2 (≈ 2,500 for the closest of millions of pairs), so no two
-   * distinct images come near the pipeline's 2,000 threshold by accident.
+   * Every class-keyword image is a variant of one of a few rendered
+   * prototypes of its look (shifted by up to `shift` pixels, maybe mirrored,
+   * colours moved), squeezed into grain..255-grain plus independent uniform
+   * noise in [-grain, grain] per byte: noise alone puts two images about
+   * sqrt(3072 × 2 × grain² / 3) ≈ 2,700 apart in L2 (≈ 2,500 for the closest
+   * of millions of pairs), so no two distinct images come near the pipeline's
+   * 2,000 threshold by accident.
    */
   grain: 60,
+  shift: 3,
+  /** Prototypes per look: one per imagesPerPrototype images of a keyword, at most `prototypes`. */
+  prototypes: 24,
+  imagesPerPrototype: 8,
   /** Filler keyword sizes: 1 + floor(maxKeywordImages × u²), u uniform: mean ≈ 1,000, as 79 M images over 75,062 real keywords. */
   fillerSizeExponent: 2,
 

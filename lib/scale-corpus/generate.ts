@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import type { NearDuplicate } from '../demo/generate';
-import { offTopicLook } from '../demo/looks';
 import { nearCopy, seededRng } from '../demo/random';
 import { check } from '../errors';
 import { writeCifar10 } from '../formats/cifar10';
@@ -12,7 +11,7 @@ import { hwcToTiny, IMAGE_BYTES, METADATA_BYTES, TinyImagesWriter } from '../for
 import type { GroundTruthV2 } from '../ground-truth';
 import { sha256Json } from '../hash';
 import { SCALE_DESIGN } from './design';
-import { FillerImages, grainyPicture, keywordLook } from './images';
+import { FillerImages, Pictures } from './images';
 import { type CorpusLayout, type KeywordLayout, layoutCorpus, Role } from './layout';
 import { planScaleCorpus, type ResolvedOptions, type ScaleCorpusCounts, type ScaleCorpusOptions, type ScalePlan } from './plan';
 
@@ -182,6 +181,8 @@ async function writeCorpus(out: string, plan: ScalePlan, hash: string, progress:
   const cifarCopies: { ti: number; cifar: number }[] = [];
   const ambiguous: number[] = [];
   const filler = new FillerImages(options.seed);
+  const pictures = new Pictures(options.seed);
+  const copySources = new Set(plan.copies.map((c) => c.from));
 
   await mkdir(out, { recursive: true });
   const tiny = await TinyImagesWriter.create(path.join(out, 'tinyimages'));
@@ -193,7 +194,9 @@ async function writeCorpus(out: string, plan: ScalePlan, hash: string, progress:
         await tiny.append(p.keyword, filler.images(p.start, p.size));
         await classOf.append(new Uint8Array(p.size).fill(0xff)); // -1: shows no class
       } else {
-        const k = classKeyword(layout.keywords.get(p.keyword)!, layout, copiesInto.get(p.keyword) ?? [], options.seed);
+        const k = classKeyword(layout.keywords.get(p.keyword)!, layout, copiesInto.get(p.keyword) ?? [], pictures, options.seed);
+        // Prototypes are kept only for keywords a later copy may draw from.
+        if (!copySources.has(p.keyword)) pictures.forget(p.keyword);
         for (const [slot, g] of k.cifar) {
           cifar.images.set(k.images.subarray(slot * IMAGE_BYTES, (slot + 1) * IMAGE_BYTES), g * IMAGE_BYTES);
           cifar.source[g] = p.start + slot;
@@ -241,7 +244,7 @@ async function writeCorpus(out: string, plan: ScalePlan, hash: string, progress:
 }
 
 /** One class keyword's images (HWC, file order) and what they are; TinyImages indices relative to the keyword's start. */
-function classKeyword(k: KeywordLayout, layout: CorpusLayout, copies: { from: string; ordinal: number }[], seed: number) {
+function classKeyword(k: KeywordLayout, layout: CorpusLayout, copies: { from: string; ordinal: number }[], pictures: Pictures, seed: number) {
   const { plan: p, roles, partner } = k;
   const images = new Uint8Array(p.size * IMAGE_BYTES);
   const classOf = new Int8Array(p.size).fill(p.classIndex);
@@ -256,10 +259,10 @@ function classKeyword(k: KeywordLayout, layout: CorpusLayout, copies: { from: st
       // The same picture as the source: its keyword's picture at the source's slot, drawn again.
       const { from, ordinal } = copies[copy++];
       const source = layout.keywords.get(from)!;
-      images.set(picture(source, source.cifarSlots[ordinal], seed).image, at);
+      images.set(picture(source, source.cifarSlots[ordinal], pictures, seed).image, at);
       copied.push([slot, layout.cifarIndex.get(from)![ordinal]]);
     } else if (role !== Role['cifar-close'] && role !== Role['cifar-near'] && role !== Role.pair) {
-      const { image, shows } = picture(k, slot, seed);
+      const { image, shows } = picture(k, slot, pictures, seed);
       images.set(image, at);
       classOf[slot] = shows;
       if (role === Role.ambiguous) ambiguous.push(slot);
@@ -278,13 +281,12 @@ function classKeyword(k: KeywordLayout, layout: CorpusLayout, copies: { from: st
 }
 
 /** The picture at `slot` of a class keyword (not a planted one): a function of the seed, keyword and slot only. */
-function picture(k: KeywordLayout, slot: number, seed: number): { image: Uint8Array; shows: number } {
-  const rng = seededRng(`${seed}/${k.plan.keyword}/${slot}`);
-  if (k.roles[slot] === Role.offTopic) {
-    const { look, looksLike } = offTopicLook(k.plan.classIndex, rng);
-    return { image: grainyPicture(look, rng), shows: looksLike ?? -1 };
-  }
-  return { image: grainyPicture(keywordLook(k.plan.keyword, k.plan.classIndex), rng), shows: k.plan.classIndex };
+function picture(k: KeywordLayout, slot: number, pictures: Pictures, seed: number): { image: Uint8Array; shows: number } {
+  const { keyword, classIndex, size } = k.plan;
+  const rng = seededRng(`${seed}/${keyword}/${slot}`);
+  if (k.roles[slot] === Role.offTopic) return pictures.offTopic(classIndex, rng);
+  const { prototypes, imagesPerPrototype } = SCALE_DESIGN;
+  return { image: pictures.ofKeyword(keyword, classIndex, Math.min(prototypes, Math.ceil(size / imagesPerPrototype)), rng), shows: classIndex };
 }
 
 /** Appends bytes to a file after a fixed preamble, through a 1 MiB buffer. */

@@ -1,29 +1,47 @@
 import { describe, expect, it } from 'vitest';
 import { DEMO_DESIGN } from '../../../lib/demo/design';
-import { LOOKS } from '../../../lib/demo/looks';
+import { LOOKS, render } from '../../../lib/demo/looks';
 import { seededRng } from '../../../lib/demo/random';
 import { squaredL2 } from '../../../lib/knn';
 import { SCALE_DESIGN } from '../../../lib/scale-corpus/design';
-import { FillerImages, grainyPicture, keywordLook } from '../../../lib/scale-corpus/images';
+import { FillerImages, keywordLook, Pictures, variant } from '../../../lib/scale-corpus/images';
 
-describe('grainyPicture', () => {
-  it('is the same for the same seed, and keeps independent pictures of one look well apart', () => {
-    const look = keywordLook('stealth_bomber', 0);
-    expect(grainyPicture(look, seededRng('a'))).toEqual(grainyPicture(look, seededRng('a')));
-    const pictures = Array.from({ length: 150 }, (_, i) => grainyPicture(look, seededRng(`p${i}`)));
+describe('variant', () => {
+  const prototype = render(LOOKS.stealth_bomber, seededRng('prototype'));
+
+  it('is the same for the same seed, and keeps variants of one prototype (the closest images) well apart', () => {
+    expect(variant(prototype, seededRng('a'))).toEqual(variant(prototype, seededRng('a')));
+    const variants = Array.from({ length: 150 }, (_, i) => variant(prototype, seededRng(`v${i}`)));
     let nearest = Infinity;
-    for (let a = 0; a < pictures.length; a++) for (let b = a + 1; b < pictures.length; b++) nearest = Math.min(nearest, squaredL2(pictures[a], pictures[b]));
-    // The grain alone puts two pictures sqrt(3072 × 2 × var) apart, var of the noise ≈ grain² / 3.
+    for (let a = 0; a < variants.length; a++) for (let b = a + 1; b < variants.length; b++) nearest = Math.min(nearest, squaredL2(variants[a], variants[b]));
+    // The grain alone puts two images sqrt(3072 × 2 × var) apart, var of the noise ≈ grain² / 3.
     const floor = Math.sqrt((3072 * 2 * SCALE_DESIGN.grain ** 2) / 3);
     expect(Math.sqrt(nearest)).toBeGreaterThan(0.9 * floor);
     expect(0.9 * floor).toBeGreaterThan(2000);
   });
 
-  it('uses every byte value range without clipping the grain', () => {
-    const image = grainyPicture(LOOKS.airliner, seededRng('range'));
-    expect(Math.min(...image)).toBeGreaterThanOrEqual(0);
-    expect(Math.max(...image)).toBeLessThanOrEqual(255);
-    expect(new Set(image).size).toBeGreaterThan(150);
+  it('never wraps around: white stays light and black stays dark, grain and all', () => {
+    const g = SCALE_DESIGN.grain;
+    for (let i = 0; i < 50; i++) {
+      const white = variant(new Uint8Array(3072).fill(255), seededRng(`w${i}`));
+      const black = variant(new Uint8Array(3072), seededRng(`b${i}`));
+      expect(Math.min(...white)).toBeGreaterThan(235 * 0.85 * ((255 - 2 * g) / 255) - 1);
+      expect(Math.max(...black)).toBeLessThan(2 * g + 20 * 1.15 + 1);
+    }
+  });
+});
+
+describe('Pictures', () => {
+  it('draws a keyword from its own prototypes, and off-topic images of another class or of nothing', () => {
+    const pictures = new Pictures(5);
+    expect(pictures.ofKeyword('vintage_glider', 0, 24, seededRng('x'))).toEqual(new Pictures(5).ofKeyword('vintage_glider', 0, 24, seededRng('x')));
+    expect(pictures.ofKeyword('vintage_glider', 0, 24, seededRng('x'))).not.toEqual(new Pictures(6).ofKeyword('vintage_glider', 0, 24, seededRng('x')));
+    const shows = Array.from({ length: 400 }, (_, i) => pictures.offTopic(3, seededRng(`o${i}`)).shows);
+    expect(shows).not.toContain(3);
+    const none = shows.filter((s) => s === -1).length;
+    expect(none).toBeGreaterThan(150);
+    expect(none).toBeLessThan(250);
+    expect(new Set(shows).size).toBe(10);
   });
 });
 
