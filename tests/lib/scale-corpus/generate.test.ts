@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,31 +13,16 @@ import { squaredL2 } from '../../../lib/knn';
 import { SCALE_DESIGN } from '../../../lib/scale-corpus/design';
 import { ensureScaleCorpus, type ScaleCorpusInfo, scaleCorpusBytes } from '../../../lib/scale-corpus/generate';
 import { planScaleCorpus, type ScalePlan } from '../../../lib/scale-corpus/plan';
+import { filesBelow, sha256s } from '../../helpers/files';
 
 const d = SCALE_DESIGN;
 const OPTS = { images: 40_000, candidates: 5_000, cifarTrain: 5_000, cifarTest: 1_000, seed: 3 };
 const image = (all: Uint8Array, i: number) => all.subarray(i * 3072, (i + 1) * 3072);
 const l2 = (a: Uint8Array, b: Uint8Array) => Math.sqrt(squaredL2(a, b));
 
-/** Every file below `dir`, by relative path. */
-async function files(dir: string, sub = ''): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(path.join(dir, sub), { withFileTypes: true })) {
-    const name = path.join(sub, entry.name);
-    out.push(...(entry.isDirectory() ? await files(dir, name) : [name]));
-  }
-  return out.sort();
-}
-
-async function sha256s(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const name of await files(dir)) out[name] = createHash('sha256').update(await readFile(path.join(dir, name))).digest('hex');
-  return out;
-}
-
 async function mtimes(dir: string): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const name of await files(dir)) out[name] = (await stat(path.join(dir, name))).mtimeMs;
+  for (const name of await filesBelow(dir)) out[name] = (await stat(path.join(dir, name))).mtimeMs;
   return out;
 }
 
