@@ -23,7 +23,7 @@ const FILES = {
   ambiguous: 'ground_truth_ambiguous.npy',
   cifarSource: 'ground_truth_cifar_source.npy',
 } as const;
-/** Room left for ground_truth.json in scaleCorpusBytes: its keyword map, near-duplicates and copies (about 60 KB at the defaults). */
+/** Room left for ground_truth.json in scaleCorpusBytes: its keyword map, near-duplicates and copies (45 KB at the defaults). */
 const TRUTH_JSON_ALLOWANCE = 256 << 10;
 
 export interface ScaleCorpusInfo {
@@ -59,7 +59,7 @@ export async function ensureScaleCorpus(dir: string, opts: ScaleCorpusOptions, p
   const parent = path.dirname(path.resolve(dir));
   await mkdir(parent, { recursive: true });
   await removeStaleTemps(dir);
-  const needed = scaleCorpusBytes(plan.options);
+  const needed = bytesNeeded(plan);
   const { bavail, bsize } = await statfs(parent);
   check(bavail * bsize >= needed, dir, `the corpus needs ${gb(needed)} GB and ${parent} has ${gb(bavail * bsize)} GB free`);
 
@@ -79,7 +79,10 @@ export async function ensureScaleCorpus(dir: string, opts: ScaleCorpusOptions, p
 
 /** Bytes on disk the corpus for these options needs: the binary files exactly, plus room for ground_truth.json. */
 export function scaleCorpusBytes(opts: ScaleCorpusOptions): number {
-  const plan = planScaleCorpus(opts);
+  return bytesNeeded(planScaleCorpus(opts));
+}
+
+function bytesNeeded(plan: ScalePlan): number {
   return Object.values(expectedSizes(plan)).reduce((a, b) => a + b, 0) + TRUTH_JSON_ALLOWANCE;
 }
 
@@ -298,7 +301,12 @@ class ByteAppender {
 
   static async create(file: string, preamble: Uint8Array): Promise<ByteAppender> {
     const fh = await open(file, 'wx');
-    await fh.write(preamble);
+    try {
+      await fh.writeFile(preamble);
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
     return new ByteAppender(fh);
   }
 
