@@ -4,7 +4,7 @@ import path from 'node:path';
 import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../lib/errors';
-import { hwcToTiny, TinyImages, tinyToHWC, writeTinyImages } from '../../../lib/formats/tinyimages';
+import { hwcToTiny, TinyImages, TinyImagesWriter, tinyToHWC, writeTinyImages } from '../../../lib/formats/tinyimages';
 
 const tempDir = () => mkdtemp(path.join(tmpdir(), 'tiny-'));
 
@@ -130,5 +130,37 @@ describe('TinyImages', () => {
       const dir = await make(2 * 3072, 3 * 768);
       await expect(TinyImages.open(dir)).rejects.toThrow(/tiny_metadata\.bin: 3 records \(2304 bytes\) but .*tiny_images\.bin has 2 images \(6144 bytes\)/);
     });
+  });
+});
+
+describe('TinyImagesWriter', () => {
+  it('streams keyword by keyword the same files writeTinyImages writes at once', async () => {
+    const hwc = pattern(7);
+    const keywords = ['airliner', 'airliner', 'cat', 'cat', 'cat', 'kitty-cat', 'zebra'];
+    const whole = await tempDir();
+    await writeTinyImages(whole, hwc, keywords);
+    const streamed = path.join(await tempDir(), 'tinyimages');
+    // A batch smaller than one keyword: every append writes, in order.
+    const writer = await TinyImagesWriter.create(streamed, { batchBytes: 4000 });
+    const tiny = hwcToTiny(hwc, new Uint8Array(hwc.length), 7);
+    for (const [keyword, lo, hi] of [['airliner', 0, 2], ['cat', 2, 4], ['cat', 4, 5], ['kitty-cat', 5, 6], ['zebra', 6, 7]] as const) {
+      await writer.append(keyword, tiny.slice(lo * 3072, hi * 3072));
+    }
+    await writer.close();
+    expect(writer.count).toBe(7);
+    for (const file of ['tiny_images.bin', 'tiny_metadata.bin']) {
+      expect((await readFile(path.join(streamed, file))).equals(await readFile(path.join(whole, file))), file).toBe(true);
+    }
+  });
+
+  it('refuses keywords out of order, partial images and an existing file', async () => {
+    const dir = await tempDir();
+    const writer = await TinyImagesWriter.create(dir);
+    await writer.append('dog', new Uint8Array(3072));
+    await expect(writer.append('cat', new Uint8Array(3072))).rejects.toThrow(/keywords not sorted: "dog" before "cat" at image 1/);
+    await expect(writer.append('dog', new Uint8Array(100))).rejects.toThrow(InputError);
+    await expect(writer.append('dog ', new Uint8Array(3072))).rejects.toThrow(/printable ASCII/);
+    await writer.close();
+    await expect(TinyImagesWriter.create(dir)).rejects.toThrow(/EEXIST/);
   });
 });
