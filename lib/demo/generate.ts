@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import seedrandom from 'seedrandom';
 import { check } from '../errors';
 import { writeCifar10 } from '../formats/cifar10';
 import { writeFileAtomic } from '../formats/files';
 import { IMAGE_BYTES, writeTinyImages } from '../formats/tinyimages';
 import { DEMO_DESIGN, type DemoKeyword, keywordPlan, type NearDuplicateKind } from './design';
-import { FarApartSet, squaredDistance } from './far-apart';
-import { clutterLook, type Look, LOOKS, render, type Rng } from './looks';
+import { FarApartSet } from './far-apart';
+import { LOOKS, offTopicLook, render } from './looks';
+import { nearCopy, sample, seededRng, shuffle } from './random';
 
 export interface DemoCounts {
   tinyImages: number;
@@ -144,7 +144,7 @@ function corpusInfo(dir: string, counts: DemoCounts): DemoCorpusInfo {
 
 /** The whole corpus in memory: TinyImages items in file order, the CIFAR-10 splits and the ground truth. */
 function buildCorpus(seed: number) {
-  const rng = demoRng(seed);
+  const rng = seededRng(String(seed));
   const { classes, keywords } = DEMO_DESIGN;
   const items: Item[] = [];
   const planted: Planted[] = [];
@@ -172,7 +172,7 @@ function buildCorpus(seed: number) {
       });
 
       const plant = (kind: NearDuplicateKind, partner: Item) => {
-        const { image, distance } = perturb(kind, partner.image, rng);
+        const { image, distance } = nearCopy(partner.image, DEMO_DESIGN.planted[kind], rng, `demo corpus: ${kind} copy`);
         group.add(image);
         planted.push({ kind, item: add(keyword, kind, c, image), partner, distance });
       };
@@ -243,51 +243,8 @@ function buildCorpus(seed: number) {
   return { items: ordered, train, test, truth };
 }
 
-/** Off-topic candidates: half show another class (which one is returned), half plain clutter. */
-function offTopicLook(c: number, rng: Rng): { look: Look; looksLike?: number } {
-  if (rng() < 0.5) return { look: clutterLook(rng) };
-  const other = (c + 1 + Math.floor(rng() * 9)) % 10;
-  const keywords = DEMO_DESIGN.keywords[DEMO_DESIGN.classes[other]];
-  return { look: LOOKS[keywords[Math.floor(rng() * keywords.length)]], looksLike: other };
-}
-
-/**
- * A near-copy of `source`: every byte moved up or down by a random amount in
- * the kind's shift range, clipped to 0..255, redrawn until the L2 distance
- * falls in the kind's band.
- */
-function perturb(kind: NearDuplicateKind, source: Uint8Array, rng: Rng): { image: Uint8Array; distance: number } {
-  const { shift: [lo, hi], band } = DEMO_DESIGN.planted[kind];
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const image = source.map((v) => {
-      const step = lo + Math.floor(rng() * (hi - lo + 1));
-      return Math.max(0, Math.min(255, rng() < 0.5 ? v - step : v + step));
-    });
-    const distance = Math.sqrt(squaredDistance(image, source));
-    if (distance >= band[0] && distance <= band[1]) return { image, distance };
-  }
-  throw new Error(`demo corpus: no ${kind} copy lands in [${band}] (source too close to black or white)`);
-}
-
-function demoRng(seed: number): Rng {
-  const next = seedrandom.alea(String(seed));
-  return Object.assign(() => next(), { jitter: (d: number) => (next() * 2 - 1) * d });
-}
-
 function times<T>(n: number, make: () => T): T[] {
   return Array.from({ length: n }, make);
-}
-
-function shuffle<T>(rng: Rng, items: T[]): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [items[i], items[j]] = [items[j], items[i]];
-  }
-  return items;
-}
-
-function sample<T>(rng: Rng, items: readonly T[], k: number): T[] {
-  return shuffle(rng, [...items]).slice(0, k);
 }
 
 function concat(images: Uint8Array[]): Uint8Array {

@@ -175,6 +175,14 @@ export const LOOKS = Object.fromEntries([
   ...Object.entries(FILLER),
 ]) as Record<DemoKeyword, Look>;
 
+/** The look of an off-topic candidate of class `c`: half show another class (which one is returned), half plain clutter. */
+export function offTopicLook(c: number, rng: Rng): { look: Look; looksLike?: number } {
+  if (rng() < 0.5) return { look: clutterLook(rng) };
+  const other = (c + 1 + Math.floor(rng() * 9)) % 10;
+  const keywords = DEMO_DESIGN.keywords[DEMO_DESIGN.classes[other]];
+  return { look: LOOKS[keywords[Math.floor(rng() * keywords.length)]], looksLike: other };
+}
+
 /** A look of nothing in particular: random colours and shapes. */
 export function clutterLook(rng: Rng): Look {
   const colour = (): RGB => [rng() * 255, rng() * 255, rng() * 255];

@@ -32,9 +32,10 @@ export async function readNpy(file: string): Promise<NpyArray> {
 }
 
 /**
- * Rows [start, end) of the first axis of a uint8 .npy file, read with one
- * positioned read: a shard of a large array without loading all of it. The
- * header is validated as readNpy does (the file's size must match its shape).
+ * Rows [start, end) of the first axis of a one-byte (uint8 or int8) .npy
+ * file, as raw bytes, read with one positioned read: a shard of a large array
+ * without loading all of it. The header is validated as readNpy does (the
+ * file's size must match its shape).
  */
 export async function readNpyRows(file: string, start: number, end: number): Promise<{ shape: number[]; data: Uint8Array }> {
   const handle = await open(file, 'r').catch((err) => {
@@ -46,7 +47,7 @@ export async function readNpyRows(file: string, start: number, end: number): Pro
     await handle.read(head, 0, head.length, 0);
     const { dtype, header, dataStart } = readPreamble(head, file, size);
     check(dataStart <= head.length, file, 'header longer than 4 KiB');
-    check(dtype === 'uint8', file, 'expected a uint8 array');
+    check(dtype === 'uint8' || dtype === 'int8', file, `expected a uint8 or int8 array, found ${dtype}`);
     const shape = (/'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1] ?? '').split(',').map((x) => x.trim()).filter(Boolean).map(Number);
     check(!/'fortran_order'\s*:\s*True/.test(header), file, 'fortran_order arrays are not supported (save the array in C order)');
     check(shape.length >= 1 && shape.every((n) => Number.isInteger(n) && n >= 0), file, `bad shape (${shape.join(', ')})`);
@@ -106,10 +107,25 @@ export function parseNpy(buf: Buffer, name: string): NpyArray {
   return { dtype, shape, data: parsed.data as NpyArray['data'] };
 }
 
-/** The preamble (magic, version, header dict) numpy's `np.save` writes before the data (format 1.0). */
-export function npyHeader(dtype: NpyDtype, shape: number[]): Buffer {
+/** Encodes an array exactly as numpy's `np.save` does (format 1.0). */
+export function encodeNpy(arr: NpyArray): Buffer {
+  const { array } = DTYPES[arr.dtype];
+  const count = arr.shape.reduce((a, b) => a * b, 1);
+  if (!(arr.data instanceof array) || arr.data.length !== count) {
+    throw new TypeError(`encodeNpy: data must be a ${array.name} of ${count} elements for ${arr.dtype} (${arr.shape.join(', ')})`);
+  }
+  const data = Buffer.from(arr.data.buffer, arr.data.byteOffset, arr.data.byteLength);
+  return Buffer.concat([npyPreamble(arr.dtype, arr.shape), data]);
+}
+
+/**
+ * What `np.save` writes before the data of an array of this dtype and shape
+ * (format 1.0): a file can be written as this, then the data in pieces.
+ */
+export function npyPreamble(dtype: NpyDtype, shape: readonly number[]): Buffer {
+  const { descr } = DTYPES[dtype];
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  let dict = `{'descr': '${DTYPES[dtype].descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  let dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   // numpy leaves room for the first axis to grow to 21 digits so the header can be rewritten in place.
   if (shape.length > 0) dict += ' '.repeat(21 - String(shape[0]).length);
   // Pad with spaces and a final newline so the data starts at a multiple of 64 (numpy adds a full 64 when already aligned).
@@ -120,16 +136,6 @@ export function npyHeader(dtype: NpyDtype, shape: number[]): Buffer {
   preamble[6] = 1;
   preamble.writeUInt16LE(header.length, 8);
   return Buffer.concat([preamble, Buffer.from(header, 'latin1')]);
-}
-
-/** Encodes an array exactly as numpy's `np.save` does (format 1.0). */
-export function encodeNpy(arr: NpyArray): Buffer {
-  const { array } = DTYPES[arr.dtype];
-  const count = arr.shape.reduce((a, b) => a * b, 1);
-  if (!(arr.data instanceof array) || arr.data.length !== count) {
-    throw new TypeError(`encodeNpy: data must be a ${array.name} of ${count} elements for ${arr.dtype} (${arr.shape.join(', ')})`);
-  }
-  return Buffer.concat([npyHeader(arr.dtype, arr.shape), Buffer.from(arr.data.buffer, arr.data.byteOffset, arr.data.byteLength)]);
 }
 
 /** Writes an array as a .npy file, atomically. */
@@ -145,7 +151,7 @@ export async function writeNpy(file: string, arr: NpyArray): Promise<void> {
 export async function writeNpyChunks(file: string, dtype: NpyDtype, shape: number[], chunks: AsyncIterable<Uint8Array>): Promise<void> {
   const expected = shape.reduce((a, b) => a * b, 1) * DTYPES[dtype].array.BYTES_PER_ELEMENT;
   let written = 0;
-  await writeFileAtomic(file, npyHeader(dtype, shape), (async function* counted() {
+  await writeFileAtomic(file, npyPreamble(dtype, shape), (async function* counted() {
     for await (const chunk of chunks) {
       written += chunk.byteLength;
       if (written > expected) throw new RangeError(`${file}: more than the ${expected} bytes of data shape (${shape.join(', ')}) holds`);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { check, InputError } from '../errors';
 import { inputFileSize } from './files';
@@ -195,7 +195,7 @@ export async function writeTinyImages(dir: string, imagesHWC: Uint8Array, keywor
   check(imagesHWC.length === n * IMAGE_BYTES, dir, `${imagesHWC.length} image bytes for ${n} keywords (expected ${n * IMAGE_BYTES})`);
   const writer = await TinyImagesWriter.create(dir);
   try {
-    for (let i = 0; i < n; i++) await writer.append(imagesHWC.subarray(i * IMAGE_BYTES, (i + 1) * IMAGE_BYTES), keywords[i]);
+    for (let i = 0; i < n; i++) await writer.appendImage(imagesHWC.subarray(i * IMAGE_BYTES, (i + 1) * IMAGE_BYTES), keywords[i]);
     await writer.close();
   } catch (err) {
     await writer.abort();
@@ -204,57 +204,70 @@ export async function writeTinyImages(dir: string, imagesHWC: Uint8Array, keywor
 }
 
 /**
- * Writes a TinyImages dataset image by image, in bounded memory: images come in
- * HWC layout with their keywords, in keyword order (byte order, as the real
- * metadata is sorted). Both files are written under temporary names and
- * renamed into place by `close`; `abort` removes them.
+ * Writes a TinyImages dataset in bounded memory: images and their keywords in
+ * keyword order (byte order, as the real metadata is sorted), either a
+ * keyword's images at once in TinyImages layout (`append`) or one HWC image at
+ * a time (`appendImage`). Writes are batched and overlap the caller's next
+ * computation. Both files are written under temporary names and renamed into
+ * place by `close`; `abort` removes them.
  */
 export class TinyImagesWriter {
-  /** Images buffered per write: 256 × 3 KB. */
-  private static readonly CHUNK = 256;
-  private readonly images = new Uint8Array(TinyImagesWriter.CHUNK * IMAGE_BYTES);
-  private readonly metadata = Buffer.alloc(TinyImagesWriter.CHUNK * METADATA_BYTES);
-  private buffered = 0;
-  private previous: string | undefined;
   /** Images appended so far. */
   count = 0;
+  private last: string | undefined;
+  private batch: { images: Uint8Array[]; metadata: Uint8Array[]; bytes: number } = { images: [], metadata: [], bytes: 0 };
+  private inFlight: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    private readonly dir: string,
-    private readonly files: { tmp: string; final: string; fh: FileHandle }[],
+    readonly dir: string,
+    private readonly files: Array<{ tmp: string; final: string; fh: FileHandle }>,
+    private readonly batchBytes: number,
   ) {}
 
-  /** Starts a dataset in `dir` (created if need be). */
-  static async create(dir: string): Promise<TinyImagesWriter> {
+  /** Starts a dataset in `dir` (created if need be; its files must not exist yet). */
+  static async create(dir: string, opts: { batchBytes?: number } = {}): Promise<TinyImagesWriter> {
     await mkdir(dir, { recursive: true });
     const suffix = `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-    const files = [];
+    const files: Array<{ tmp: string; final: string; fh: FileHandle }> = [];
     try {
       for (const name of ['tiny_images.bin', 'tiny_metadata.bin']) {
         const final = path.join(dir, name);
+        if (await stat(final).then(() => true, () => false)) throw new InputError('already exists (EEXIST): write a dataset into a folder of its own', final);
         files.push({ tmp: final + suffix, final, fh: await open(final + suffix, 'wx') });
       }
     } catch (err) {
-      await new TinyImagesWriter(dir, files).abort();
+      await new TinyImagesWriter(dir, files, 0).abort();
       throw err;
     }
-    return new TinyImagesWriter(dir, files);
+    return new TinyImagesWriter(dir, files, opts.batchBytes ?? 32 << 20);
   }
 
-  /** Appends one HWC image filed under `keyword`, which must not sort before the previous one. */
-  async append(imageHWC: Uint8Array, keyword: string): Promise<void> {
+  /** Appends `images` (TinyImages layout, a whole number of images) under `keyword`; the writer keeps the buffer. */
+  async append(keyword: string, images: Uint8Array): Promise<void> {
+    check(images.length % IMAGE_BYTES === 0, this.dir, `${images.length} image bytes for keyword "${keyword}" is not a whole number of images`);
+    check(this.last === undefined || this.last <= keyword, this.dir, `keywords not sorted: "${this.last}" before "${keyword}" at image ${this.count}`);
+    const n = images.length / IMAGE_BYTES;
+    const record = Buffer.alloc(METADATA_BYTES);
+    encodeKeyword(keyword).copy(record);
+    const metadata = Buffer.alloc(n * METADATA_BYTES).fill(record);
+    this.last = keyword;
+    this.count += n;
+    this.batch.images.push(images);
+    this.batch.metadata.push(metadata);
+    this.batch.bytes += images.length + metadata.length;
+    if (this.batch.bytes >= this.batchBytes) await this.flush();
+  }
+
+  /** Appends one image in HWC layout under `keyword`. */
+  async appendImage(imageHWC: Uint8Array, keyword: string): Promise<void> {
     check(imageHWC.length === IMAGE_BYTES, this.dir, `an image of ${imageHWC.length} bytes (expected ${IMAGE_BYTES})`);
-    check(this.previous === undefined || this.previous <= keyword, this.dir, `keywords not sorted: "${this.previous}" before "${keyword}" at image ${this.count}`);
-    encodeKeyword(keyword).copy(this.metadata, this.buffered * METADATA_BYTES);
-    hwcToTiny(imageHWC, this.images.subarray(this.buffered * IMAGE_BYTES), 1);
-    this.previous = keyword;
-    this.count++;
-    if (++this.buffered === TinyImagesWriter.CHUNK) await this.flush();
+    await this.append(keyword, hwcToTiny(imageHWC, new Uint8Array(IMAGE_BYTES), 1));
   }
 
-  /** Writes what is buffered, syncs both files and renames them into place. */
+  /** Writes what is left, syncs both files and renames them into place. */
   async close(): Promise<void> {
     await this.flush();
+    await this.inFlight;
     for (const { fh } of this.files) await fh.sync();
     for (const { fh } of this.files) await fh.close();
     for (const { tmp, final } of this.files) await rename(tmp, final);
@@ -262,21 +275,30 @@ export class TinyImagesWriter {
 
   /** Closes and removes the temporary files; nothing of the dataset is left. */
   async abort(): Promise<void> {
+    await this.inFlight.catch(() => undefined);
     for (const { fh, tmp } of this.files) {
       await fh.close().catch(() => undefined);
       await rm(tmp, { force: true });
     }
   }
 
+  /** Starts writing the batch once the previous one is written: one batch on disk's way while the caller computes the next. */
   private async flush(): Promise<void> {
-    const [images, metadata] = this.files;
-    await writeAll(images.fh, this.images.subarray(0, this.buffered * IMAGE_BYTES));
-    await writeAll(metadata.fh, this.metadata.subarray(0, this.buffered * METADATA_BYTES));
-    this.buffered = 0;
+    const { images, metadata } = this.batch;
+    this.batch = { images: [], metadata: [], bytes: 0 };
+    await this.inFlight;
+    this.inFlight = Promise.all([writeAll(this.files[0].fh, images), writeAll(this.files[1].fh, metadata)]);
+    // A failed write must surface at the next append or close, not as an unhandled rejection.
+    this.inFlight.catch(() => undefined);
   }
 }
 
-/** Writes all of `data` at the handle's position (a single write may take only part of it). */
-async function writeAll(fh: FileHandle, data: Uint8Array): Promise<void> {
-  for (let at = 0; at < data.length; ) at += (await fh.write(data, at, data.length - at)).bytesWritten;
+/** Writes the chunks in order at the file's current position (writev may write less than asked: go on until all is written). */
+async function writeAll(fh: FileHandle, chunks: Uint8Array[]): Promise<void> {
+  const pending = chunks.filter((c) => c.length > 0);
+  while (pending.length > 0) {
+    let { bytesWritten } = await fh.writev(pending);
+    while (pending.length > 0 && bytesWritten >= pending[0].length) bytesWritten -= pending.shift()!.length;
+    if (pending.length > 0 && bytesWritten > 0) pending[0] = pending[0].subarray(bytesWritten);
+  }
 }

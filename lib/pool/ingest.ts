@@ -129,7 +129,7 @@ async function convert(pool: ScannedPool, writer: TinyImagesWriter, rows: FileHa
       skippedFiles.push({ path: entry.path, ...outcome.failure });
     } else {
       const image = outcome.image!;
-      await writer.append(image.pixels, entry.keyword);
+      await writer.appendImage(image.pixels, entry.keyword);
       const line: PoolRow = {
         row: row++,
         id: entry.id,

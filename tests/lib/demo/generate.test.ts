@@ -10,6 +10,7 @@ import { DEMO_DESIGN, keywordPlan } from '../../../lib/demo/design';
 import { type DemoCorpusInfo, ensureDemoCorpus, generateDemoCorpus, type GroundTruth } from '../../../lib/demo/generate';
 import { readCifar10 } from '../../../lib/formats/cifar10';
 import { TinyImages } from '../../../lib/formats/tinyimages';
+import { sha256s } from '../../helpers/files';
 
 const SEED = 7;
 const image = (all: Uint8Array, i: number) => all.subarray(i * 3072, (i + 1) * 3072);
@@ -18,17 +19,6 @@ function distance(a: Uint8Array, b: Uint8Array): number {
   let sum = 0;
   for (let i = 0; i < 3072; i++) sum += (a[i] - b[i]) ** 2;
   return Math.sqrt(sum);
-}
-
-async function sha256s(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const sub of ['tinyimages', 'cifar10', '.']) {
-    for (const name of await readdir(path.join(dir, sub))) {
-      const file = path.join(dir, sub, name);
-      if ((await stat(file)).isFile()) out[`${sub}/${name}`] = createHash('sha256').update(await readFile(file)).digest('hex');
-    }
-  }
-  return out;
 }
 
 describe('demo corpus', () => {

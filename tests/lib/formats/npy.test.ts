@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../lib/errors';
-import { encodeNpy, type NpyArray, type NpyDtype, parseNpy, readNpy, readNpyRows, writeNpy } from '../../../lib/formats/npy';
+import { encodeNpy, type NpyArray, type NpyDtype, npyPreamble, parseNpy, readNpy, readNpyRows, writeNpy } from '../../../lib/formats/npy';
 import { runPython } from '../../helpers/python';
 import { SHARED } from '../../helpers/shared';
 
@@ -126,8 +126,25 @@ describe('readNpyRows', () => {
     expect((await readNpyRows(file, 7, 7)).data.length).toBe(0);
     await expect(readNpyRows(file, 5, 8)).rejects.toThrow(/images\.npy: rows 5\.\.8 outside 0\.\.7/);
     await writeNpy(path.join(dir, 'ints.npy'), { dtype: 'int32', shape: [3], data: Int32Array.from([1, 2, 3]) });
-    await expect(readNpyRows(path.join(dir, 'ints.npy'), 0, 1)).rejects.toThrow(/ints\.npy: expected a uint8 array/);
+    await expect(readNpyRows(path.join(dir, 'ints.npy'), 0, 1)).rejects.toThrow(/ints\.npy: expected a uint8 or int8 array, found int32/);
     await writeFile(path.join(dir, 'short.npy'), (await readFile(file)).subarray(0, 100));
     await expect(readNpyRows(path.join(dir, 'short.npy'), 0, 1)).rejects.toThrow(/short\.npy: truncated/);
+  });
+
+  it('reads int8 rows as their raw bytes', async () => {
+    const file = path.join(await mkdtemp(path.join(tmpdir(), 'npy-rows-')), 'classes.npy');
+    await writeNpy(file, { dtype: 'int8', shape: [5], data: Int8Array.from([-1, 0, 9, -1, 3]) });
+    const { data } = await readNpyRows(file, 1, 4);
+    expect([...new Int8Array(data.buffer, data.byteOffset, data.length)]).toEqual([0, 9, -1]);
+  });
+});
+
+describe('npyPreamble', () => {
+  it('is what encodeNpy writes before the data, so a file can be written in pieces', () => {
+    const data = Int8Array.from({ length: 1000 }, (_, i) => (i % 11) - 1);
+    const whole = encodeNpy({ dtype: 'int8', shape: [1000], data });
+    const preamble = npyPreamble('int8', [1000]);
+    expect(preamble.length % 64).toBe(0);
+    expect(Buffer.concat([preamble, Buffer.from(data.buffer)]).equals(whole)).toBe(true);
   });
 });

@@ -111,7 +111,7 @@ describe('TinyImages', () => {
     const n = 600; // more than two buffers of 256
     const hwc = pattern(n);
     const writer = await TinyImagesWriter.create(dir);
-    for (let i = 0; i < n; i++) await writer.append(hwc.subarray(i * 3072, (i + 1) * 3072), `k${String(i >> 5).padStart(3, '0')}`);
+    for (let i = 0; i < n; i++) await writer.appendImage(hwc.subarray(i * 3072, (i + 1) * 3072), `k${String(i >> 5).padStart(3, '0')}`);
     expect(await readdir(dir)).toHaveLength(2); // only temporary names so far
     expect((await readdir(dir)).every((f) => f.includes('.tmp-'))).toBe(true);
     await writer.close();
@@ -150,5 +150,37 @@ describe('TinyImages', () => {
       const dir = await make(2 * 3072, 3 * 768);
       await expect(TinyImages.open(dir)).rejects.toThrow(/tiny_metadata\.bin: 3 records \(2304 bytes\) but .*tiny_images\.bin has 2 images \(6144 bytes\)/);
     });
+  });
+});
+
+describe('TinyImagesWriter', () => {
+  it('streams keyword by keyword the same files writeTinyImages writes at once', async () => {
+    const hwc = pattern(7);
+    const keywords = ['airliner', 'airliner', 'cat', 'cat', 'cat', 'kitty-cat', 'zebra'];
+    const whole = await tempDir();
+    await writeTinyImages(whole, hwc, keywords);
+    const streamed = path.join(await tempDir(), 'tinyimages');
+    // A batch smaller than one keyword: every append writes, in order.
+    const writer = await TinyImagesWriter.create(streamed, { batchBytes: 4000 });
+    const tiny = hwcToTiny(hwc, new Uint8Array(hwc.length), 7);
+    for (const [keyword, lo, hi] of [['airliner', 0, 2], ['cat', 2, 4], ['cat', 4, 5], ['kitty-cat', 5, 6], ['zebra', 6, 7]] as const) {
+      await writer.append(keyword, tiny.slice(lo * 3072, hi * 3072));
+    }
+    await writer.close();
+    expect(writer.count).toBe(7);
+    for (const file of ['tiny_images.bin', 'tiny_metadata.bin']) {
+      expect((await readFile(path.join(streamed, file))).equals(await readFile(path.join(whole, file))), file).toBe(true);
+    }
+  });
+
+  it('refuses keywords out of order, partial images and an existing file', async () => {
+    const dir = await tempDir();
+    const writer = await TinyImagesWriter.create(dir);
+    await writer.append('dog', new Uint8Array(3072));
+    await expect(writer.append('cat', new Uint8Array(3072))).rejects.toThrow(/keywords not sorted: "dog" before "cat" at image 1/);
+    await expect(writer.append('dog', new Uint8Array(100))).rejects.toThrow(InputError);
+    await expect(writer.append('dog ', new Uint8Array(3072))).rejects.toThrow(/printable ASCII/);
+    await writer.close();
+    await expect(TinyImagesWriter.create(dir)).rejects.toThrow(/EEXIST/);
   });
 });
