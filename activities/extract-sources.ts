@@ -9,7 +9,8 @@ import { TinyImages } from '../lib/formats/tinyimages';
 import { ArtifactStore, type StageOutput } from '../lib/store';
 import type { ExtractSummary, SourceSpec } from '../workflows/types';
 import type { ActivityDeps } from './support/deps';
-import { runStage } from './support/context';
+import { ensureScaleCorpus, optionsHash, resolveOptions } from '../lib/scale-corpus';
+import { type Heartbeat, runStage } from './support/context';
 
 /** Stages that need TinyImages pixels, skipped in a build from the published files. */
 const PIXEL_STAGES = ['findCifar10Keywords', 'assignKeywords', 'buildKeywordSubsets', 'computeDistances', 'checkNearDuplicates'];
@@ -17,7 +18,7 @@ const PIXEL_STAGES = ['findCifar10Keywords', 'assignKeywords', 'buildKeywordSubs
 const VERSION = 1;
 
 /** Where a source's files are, and what identifies their content for the cache. */
-async function locate(store: ArtifactStore, source: SourceSpec, pool?: StageOutput) {
+async function locate(store: ArtifactStore, source: SourceSpec, pool: StageOutput | undefined, heartbeat: Heartbeat, signal: AbortSignal) {
   if (source.kind === 'demo') {
     const dir = path.join(store.root, 'demo', `seed-${source.seed}`);
     await ensureDemoCorpus(dir, source.seed);
@@ -27,6 +28,13 @@ async function locate(store: ArtifactStore, source: SourceSpec, pool?: StageOutp
       groundTruth: path.join(dir, 'ground_truth.json'),
       identity: { demo: source.seed },
     };
+  }
+  if (source.kind === 'synthetic') {
+    const { kind: _kind, ...given } = source;
+    const opts = resolveOptions(given);
+    const dir = path.join(store.root, 'synthetic', `${opts.images}-${opts.candidates}-seed-${opts.seed}-${optionsHash(opts).slice(0, 8)}`);
+    const corpus = await ensureScaleCorpus(dir, opts, { signal, onProgress: (done, total) => heartbeat.update({ done, total }) });
+    return { tinyDir: corpus.tinyImagesDir, cifar10: corpus.cifar10Dir, groundTruth: corpus.groundTruthFile, identity: { synthetic: opts } };
   }
   if (source.kind === 'files') {
     const tiny = [...await fileIdentity(path.join(source.tinyimages, 'tiny_images.bin')), ...await fileIdentity(path.join(source.tinyimages, 'tiny_metadata.bin'))];
@@ -46,9 +54,9 @@ async function locate(store: ArtifactStore, source: SourceSpec, pool?: StageOutp
 /** Stage 0: validates the TinyImages and CIFAR-10 files and stores CIFAR-10 (train, then test) as one .npy. */
 export function extractSources({ store }: ActivityDeps) {
   return async function extractSources(input: { source: SourceSpec; classes: string[]; pool?: StageOutput }) {
-    return runStage(async () => {
+    return runStage(async (heartbeat, context) => {
       if (input.source.kind === 'published') return publishedSource(store, input.source.dir, input.classes);
-      const where = await locate(store, input.source, input.pool);
+      const where = await locate(store, input.source, input.pool, heartbeat, context.cancellationSignal);
       const key = ArtifactStore.key('extractSources', VERSION, where.identity);
       return store.stage<ExtractSummary>('extractSources', key, async (dir) => {
         const tiny = await TinyImages.open(where.tinyDir);

@@ -34,9 +34,14 @@ const outOption = () => new Option('--out <dir>', 'artifacts folder: the store o
 const queueOption = () => new Option('--task-queue <name>', 'name of the deployment: workflow IDs start with it, workers poll <name>-store-<id of --out>').default(TASK_QUEUE);
 
 interface SourceOptions {
-  source?: 'demo';
+  source?: 'demo' | 'synthetic';
+  images?: number;
+  candidates?: number;
+  seed?: number;
   tinyimages?: string;
   cifar10?: string;
+  groundTruth?: string;
+  pool?: string;
   /** `true` when given without a folder. */
   published?: string | true;
 }
@@ -44,9 +49,16 @@ interface SourceOptions {
 /** The options that choose what a build reads; a new source is an option here and a branch in `sourceOf`. */
 function sourceOptions(command: Command): Command {
   return command
-    .addOption(new Option('--source <kind>', 'the generated demo corpus (the default when no files are given)').choices(['demo']).conflicts(['tinyimages', 'cifar10', 'published']))
+    .addOption(new Option('--source <kind>', 'a generated corpus: the demo (the default when no files are given), or the full-shape synthetic one (--images, --candidates)')
+      .choices(['demo', 'synthetic']).conflicts(['tinyimages', 'published', 'pool']))
+    .addOption(new Option('--images <n>', '(--source synthetic) TinyImages images in the corpus').argParser(integer(1)).default(5_000_000))
+    .addOption(new Option('--candidates <n>', '(--source synthetic) candidates in the top-50 keywords of the classes').argParser(integer(1)).default(589_711))
+    .addOption(new Option('--seed <n>', '(--source synthetic) the corpus\'s seed').argParser(integer(0)).default(101))
     .option('--tinyimages <dir>', 'the TinyImages files (tiny_images.bin, tiny_metadata.bin); with --cifar10')
-    .option('--cifar10 <dir>', 'the CIFAR-10 binary version (data_batch_*.bin, test_batch.bin, batches.meta.txt); with --tinyimages')
+    .option('--cifar10 <path>', 'CIFAR-10 as distributed: cifar-10-python.tar.gz, cifar-10-binary.tar.gz, either one unpacked, or the binary folder; with --tinyimages or --pool')
+    .option('--ground-truth <file>', '(--tinyimages) the ground truth of a generated corpus, for labeling.mode simulated')
+    .addOption(new Option('--pool <path>', 'your own images: a folder <class>/<keyword>/<image>, a folder <keyword>/<image> (classes from the config\'s pool.keywordClasses), or a manifest .csv/.jsonl; with --cifar10')
+      .conflicts(['tinyimages', 'published']))
     .addOption(new Option('--published [dir]', `rebuild the published release from its intermediate files (without a folder: the repository's copy, ${path.relative(process.cwd(), PUBLISHED_DIR)})`)
       .conflicts(['tinyimages', 'cifar10']));
 }
@@ -54,10 +66,15 @@ function sourceOptions(command: Command): Command {
 /** What the build reads, from its options: the published files, the original files, or the demo corpus. */
 function sourceOf(opts: SourceOptions, command: Command): SourceSpec {
   if (opts.published) return { kind: 'published', dir: opts.published === true ? PUBLISHED_DIR : path.resolve(opts.published) };
+  if (opts.pool) {
+    if (!opts.cifar10) command.error('--pool needs --cifar10 (CIFAR-10 as distributed, e.g. cifar-10-python.tar.gz)');
+    return { kind: 'pool', pool: path.resolve(opts.pool), cifar10: path.resolve(opts.cifar10) };
+  }
   if (opts.tinyimages || opts.cifar10) {
     if (!opts.tinyimages || !opts.cifar10) command.error('--tinyimages and --cifar10 go together');
-    return { kind: 'files', tinyimages: path.resolve(opts.tinyimages), cifar10: path.resolve(opts.cifar10) };
+    return { kind: 'files', tinyimages: path.resolve(opts.tinyimages), cifar10: path.resolve(opts.cifar10), ...(opts.groundTruth ? { groundTruth: path.resolve(opts.groundTruth) } : {}) };
   }
+  if (opts.source === 'synthetic') return { kind: 'synthetic', images: opts.images!, candidates: opts.candidates!, seed: opts.seed! };
   return { kind: 'demo', seed: DEMO_SEED };
 }
 

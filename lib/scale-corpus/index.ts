@@ -10,4 +10,4 @@
  */
 export { REAL_KEYWORDS, SCALE_DESIGN } from './design';
 export { ensureScaleCorpus, optionsHash, type ScaleCorpusInfo, type ScaleCorpusProgress, scaleCorpusBytes } from './generate';
-export { type KeywordPlan, planScaleCorpus, type ScaleCorpusCounts, type ScaleCorpusOptions, type ScalePlan } from './plan';
+export { type KeywordPlan, planScaleCorpus, resolveOptions, type ScaleCorpusCounts, type ScaleCorpusOptions, type ScalePlan } from './plan';
