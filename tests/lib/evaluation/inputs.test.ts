@@ -99,7 +99,7 @@ describe('loadPredictionSet', () => {
     const set = await loadPredictionSet(dir, labels);
     expect(set.labels).toBe(labels);
     expect(Object.keys(set.predictions)).toEqual(['alpha', 'zeta']);
-    expect([...set.predictions.alpha, ...set.predictions.zeta]).toEqual([0, 2, 1, 1]);
+    expect([Array.from(set.predictions.alpha), Array.from(set.predictions.zeta)]).toEqual([[0, 2], [1, 1]]);
   });
 
   it('checks each file against the labels and names a missing folder', async () => {
