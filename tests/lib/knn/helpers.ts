@@ -1,3 +1,4 @@
+import { createEngine, type DotEngine, type EngineName } from '../../../lib/knn/engines';
 import { squaredL2 } from '../../../lib/knn';
 
 /** Brute force: every distance, sorted by (distance, index). */
@@ -19,6 +20,19 @@ export function bruteTopK(queries: Uint8Array, references: Uint8Array, k: number
   return { indices, distances, k: kk };
 }
 
+/** Plain dot products, `out[j·n + i]` = reference j · query i (the engines' layout). */
+export function bruteDots(queries: Uint8Array, n: number, references: Uint8Array, m: number, d: number): number[] {
+  const out: number[] = [];
+  for (let j = 0; j < m; j++) {
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let t = 0; t < d; t++) s += references[j * d + t] * queries[i * d + t];
+      out.push(s);
+    }
+  }
+  return out;
+}
+
 /** Deterministic bytes in [0, range) (xorshift32). */
 export function randomBytes(length: number, seed: number, range = 256): Uint8Array {
   const out = new Uint8Array(length);
@@ -30,4 +44,19 @@ export function randomBytes(length: number, seed: number, range = 256): Uint8Arr
     out[i] = (x >>> 0) % range;
   }
   return out;
+}
+
+/**
+ * The named engine for a test. `js` and `wasm` run on any Node 20, so their
+ * failing to load fails the test; an onnxruntime engine may be unavailable or
+ * inexact on this CPU (by design: `auto` then falls back), and then the test
+ * is skipped with the reason, visibly, rather than passing.
+ */
+export async function engineOrSkip(name: EngineName, dimension: number, skip: (note: string) => never): Promise<DotEngine> {
+  try {
+    return await createEngine(name, dimension);
+  } catch (err) {
+    if (name.startsWith('onnx')) skip(`${name} cannot run here: ${(err as Error).message}`);
+    throw err;
+  }
 }
