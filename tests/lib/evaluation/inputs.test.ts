@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../../lib/errors';
 import { findReleases, loadLabels, loadPredictions, loadPredictionSet } from '../../../lib/evaluation/inputs';
 import { runPython } from '../../helpers/python';
@@ -10,12 +10,26 @@ const tmp = useTempDir('evaluation-inputs');
 let files = 0;
 const cycle = (n: number, shift = 0) => Array.from({ length: n }, (_, i) => (i + shift) % 10);
 
-/** A labels file written by numpy, as the pipeline's real inputs are. */
-function numpyLabels(values: unknown, dtype: string): string {
-  const file = path.join(tmp(), `labels-${++files}.npy`);
-  runPython(`import json, sys, numpy as np\nnp.save(${JSON.stringify(file)}, np.array(json.load(sys.stdin), dtype='${dtype}'))`, JSON.stringify(values));
-  return file;
-}
+/** Labels files written by numpy (as the pipeline's real inputs are), all in one python3 run: name → [values, dtype]. */
+const LABELS: Record<string, [unknown, string]> = {
+  uint8: [[3, 0, 9, 9, 1], 'uint8'],
+  uint16: [[3, 0, 9, 9, 1], 'uint16'],
+  int32: [[3, 0, 9, 9, 1], 'int32'],
+  int64: [[3, 0, 9, 9, 1], 'int64'],
+  floats: [cycle(20), 'float32'],
+  square: [[cycle(20), cycle(20)], 'int32'],
+  twelve: [[...cycle(19), 12], 'int64'],
+  negative: [[0, -1], 'int8'],
+};
+const labelsFile = (name: keyof typeof LABELS) => path.join(tmp(), `${name}.npy`);
+beforeAll(() => {
+  runPython(
+    `import json, os, sys, numpy as np
+for name, (values, dtype) in json.load(sys.stdin).items():
+    np.save(os.path.join(${JSON.stringify(tmp())}, name + '.npy'), np.array(values, dtype=dtype))`,
+    JSON.stringify(LABELS),
+  );
+});
 
 async function textFile(name: string, text: string): Promise<string> {
   const file = path.join(tmp(), `${++files}`, name);
@@ -35,19 +49,19 @@ async function inputError(run: Promise<unknown>, file: string): Promise<string> 
 
 describe('loadLabels', () => {
   it.each(['uint8', 'uint16', 'int32', 'int64'])('reads %s labels as Int32Array', async (dtype) => {
-    const labels = await loadLabels(numpyLabels([3, 0, 9, 9, 1], dtype));
+    const labels = await loadLabels(labelsFile(dtype));
     expect(labels).toBeInstanceOf(Int32Array);
     expect([...labels]).toEqual([3, 0, 9, 9, 1]);
   });
 
   it('rejects float labels, 2-D arrays and classes outside 0..9, naming the file', async () => {
-    const floats = numpyLabels(cycle(20), 'float32');
+    const floats = labelsFile('floats');
     expect(await inputError(loadLabels(floats), floats)).toBe('labels must be integers, got float32');
-    const square = numpyLabels([cycle(20), cycle(20)], 'int32');
+    const square = labelsFile('square');
     expect(await inputError(loadLabels(square), square)).toBe('labels must be a 1-D array, got shape (2, 20)');
-    const twelve = numpyLabels([...cycle(19), 12], 'int64');
+    const twelve = labelsFile('twelve');
     expect(await inputError(loadLabels(twelve), twelve)).toBe('entry 19 is 12, outside the classes 0..9');
-    const negative = numpyLabels([0, -1], 'int8');
+    const negative = labelsFile('negative');
     expect(await inputError(loadLabels(negative), negative)).toBe('entry 1 is -1, outside the classes 0..9');
   });
 
