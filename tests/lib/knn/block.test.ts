@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { referenceStats, runQueryBlock, type KnnArrays } from '../../../lib/knn/block';
 import { createEngine, ENGINE_ORDER } from '../../../lib/knn/engines';
-import { bruteTopK, engineOrSkip, randomBytes } from './helpers';
+import { bruteTopK, randomBytes, withEngine } from './helpers';
 
 /** Arrays for n queries and m references of dimension d, outputs filled with -1 to show what was written. */
 function arrays(n: number, m: number, d: number, k: number, seed: number, range = 256): KnnArrays {
@@ -46,16 +46,13 @@ describe('runQueryBlock', () => {
   }
 
   it.for(ENGINE_ORDER)('writes the exact top-k of its queries, and only theirs, with engine %s', async (name, { skip }) => {
-    const engine = await engineOrSkip(name, d, skip);
-    try {
+    await withEngine(name, d, skip, async (engine) => {
       // Values in 0..3 make many ties; tiles of 7 references do not divide the 40.
       const a = arrays(n, m, d, k, 11, 4);
       referenceStats(a, d, 0, m);
       expect(await runQueryBlock(engine, a, { dimension: d, k, tile: 7 }, 3, 8, () => false)).toBe(true);
       expect({ indices: a.indices, distances: a.distances }).toEqual(expected(a, 3, 8));
-    } finally {
-      await engine.dispose();
-    }
+    });
   });
 
   it('gives the same answer whatever the tile size', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine, type DotEngine, ENGINE_ORDER, type EngineName, selfTest } from '../../../lib/knn/engines';
-import { bruteDots, engineOrSkip, randomBytes } from './helpers';
+import { bruteDots, randomBytes, withEngine } from './helpers';
 
 const D = 3072;
 
@@ -24,8 +24,7 @@ async function exactDots(engine: DotEngine, refs: Uint8Array, m: number): Promis
 
 describe.each(ENGINE_ORDER)('engine %s', (name) => {
   it('computes every query · reference exactly, tile after tile, for new query blocks too', async ({ skip }) => {
-    const engine = await engineOrSkip(name, D, skip);
-    try {
+    await withEngine(name, D, skip, async (engine) => {
       expect(engine.name).toBe(name);
       // 7 queries and tiles of 13 and 5 references: multiples of no kernel's register tile.
       const queries = rows(7, 1);
@@ -38,32 +37,24 @@ describe.each(ENGINE_ORDER)('engine %s', (name) => {
       await engine.setQueries(next, 3);
       const refs = rows(9, 5);
       expect(await exactDots(engine, refs, 9)).toEqual(bruteDots(next, 3, refs, 9, D));
-    } finally {
-      await engine.dispose();
-    }
+    });
   });
 
   it('reads references from a view into shared memory at an offset (as the worker pool passes them)', async ({ skip }) => {
-    const engine = await engineOrSkip(name, D, skip);
-    try {
+    await withEngine(name, D, skip, async (engine) => {
       const queries = rows(4, 6);
       await engine.setQueries(queries, 4);
       const shared = new Uint8Array(new SharedArrayBuffer(12 * D));
       shared.set(rows(12, 7));
       const view = shared.subarray(5 * D, 11 * D);
       expect(await exactDots(engine, view, 6)).toEqual(bruteDots(queries, 4, view, 6, D));
-    } finally {
-      await engine.dispose();
-    }
+    });
   });
 
   it('passes its self-test', async ({ skip }) => {
-    const engine = await engineOrSkip(name, D, skip);
-    try {
+    await withEngine(name, D, skip, async (engine) => {
       expect(await selfTest(engine, D)).toBe(true);
-    } finally {
-      await engine.dispose();
-    }
+    });
   });
 });
 

@@ -1,5 +1,6 @@
 import { createEngine, type DotEngine, type EngineName } from '../../../lib/knn/engines';
 import { squaredL2 } from '../../../lib/knn';
+import { mulberry32 } from '../../helpers/random';
 
 /** Brute force: every distance, sorted by (distance, index). */
 export function bruteTopK(queries: Uint8Array, references: Uint8Array, k: number, d: number) {
@@ -33,30 +34,31 @@ export function bruteDots(queries: Uint8Array, n: number, references: Uint8Array
   return out;
 }
 
-/** Deterministic bytes in [0, range) (xorshift32). */
+/** Deterministic bytes in [0, range), from the shared test input generator. */
 export function randomBytes(length: number, seed: number, range = 256): Uint8Array {
+  const rng = mulberry32(seed);
   const out = new Uint8Array(length);
-  let x = seed | 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = (x >>> 0) % range;
-  }
+  for (let i = 0; i < length; i++) out[i] = rng() * range;
   return out;
 }
 
 /**
- * The named engine for a test. `js` and `wasm` run on any Node 20, so their
- * failing to load fails the test; an onnxruntime engine may be unavailable or
- * inexact on this CPU (by design: `auto` then falls back), and then the test
- * is skipped with the reason, visibly, rather than passing.
+ * Runs `use` with the named engine and disposes of it. `js` and `wasm` run on
+ * any Node 20, so their failing to load fails the test; an onnxruntime engine
+ * may be unavailable or inexact on this CPU (by design: `auto` then falls
+ * back), and then the test is skipped with the reason, visibly, rather than passing.
  */
-export async function engineOrSkip(name: EngineName, dimension: number, skip: (note: string) => never): Promise<DotEngine> {
+export async function withEngine(name: EngineName, dimension: number, skip: (note: string) => never, use: (engine: DotEngine) => Promise<void>): Promise<void> {
+  let engine: DotEngine;
   try {
-    return await createEngine(name, dimension);
+    engine = await createEngine(name, dimension);
   } catch (err) {
     if (name.startsWith('onnx')) skip(`${name} cannot run here: ${(err as Error).message}`);
     throw err;
+  }
+  try {
+    await use(engine);
+  } finally {
+    await engine.dispose();
   }
 }
