@@ -146,7 +146,8 @@ export class ArtifactStore {
           await rm(tmp, { recursive: true, force: true });
           made = { ...kept, cached: false };
         } else {
-          // A folder without a readable record is in the way: entries appear whole, so it is broken, not half-written.
+          // What was in the way is no intact entry (no readable record, or damaged and just removed by lookup);
+          // entries appear whole, so it is broken, not half-written: ours takes its place.
           await rm(final, { recursive: true, force: true });
           await rename(tmp, final);
         }
