@@ -134,16 +134,26 @@ export class ArtifactStore {
       const manifest: Manifest<S> = { stage, key, files: refs, summary };
       await writeFile(path.join(tmp, ENTRY), JSON.stringify(manifest, null, 2));
       await syncDir(tmp);
+      let made: StageOutput<S> = { ...manifest, cached: false };
       try {
         await rename(tmp, final);
       } catch (err) {
-        // Another worker finished the same stage first: its entry is as good as ours.
         const code = (err as NodeJS.ErrnoException).code;
         if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
-        await rm(tmp, { recursive: true, force: true });
+        const kept = await this.lookup<S>(stage, key);
+        if (kept) {
+          // Another worker finished the same stage first: its entry stays, and is what we return (its bytes may differ from ours).
+          await rm(tmp, { recursive: true, force: true });
+          made = { ...kept, cached: false };
+        } else {
+          // What was in the way is no intact entry (no readable record, or damaged and just removed by lookup);
+          // entries appear whole, so it is broken, not half-written: ours takes its place.
+          await rm(final, { recursive: true, force: true });
+          await rename(tmp, final);
+        }
       }
       await rm(this.scratchDir(stage, key), { recursive: true, force: true });
-      return { ...manifest, cached: false };
+      return made;
     } catch (err) {
       await rm(tmp, { recursive: true, force: true });
       throw err;

@@ -2,7 +2,7 @@
 // page, the rest through the page's own HTTP API, the near-duplicate reviews in the page; the
 // release must equal, byte for byte, the release of the simulated labeler making the same choices.
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { copyFile, mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
@@ -16,6 +16,7 @@ import { buildWorkflowId } from '../../workflows/build';
 import type { LabelTask } from '../../web/api';
 import type { BuildResult } from '../../workflows/types';
 import { releaseHashes, tempDir, uniqueQueue, useTestServer, writeConfigs } from '../helpers/build';
+import { keepScreenshot } from '../helpers/screenshots';
 import { launchChromium, pendingViaServer, tamperNextSubmission } from './helpers';
 
 /** Thresholds above the demo's 3,000 minimum distance, so the check flags pairs and the review has work (24, then 8, then 4). */
@@ -201,7 +202,7 @@ describe('labeling a demo v4 build in the browser', () => {
     await selectInPage(first, answer(first), 'r');
     await page.evaluate(() => { document.scrollingElement.scrollTop = 0; });
     await page.screenshot({ path: path.join(shots, 'round1.png') });
-    await copyFile(path.join(shots, 'round1.png'), '/tmp/label-screenshot.png');
+    await keepScreenshot(path.join(shots, 'round1.png'), 'label-screenshot.png');
     await submitInPage(first);
     await selectInPage(second, answer(second), 'a');
     await submitInPage(second);
@@ -310,7 +311,7 @@ describe('labeling a demo v4 build in the browser', () => {
     await page.getByText('Compact', { exact: true }).first().click();
     for (const activity of ['evaluateModels', 'exportRelease', 'checkNearDuplicates']) await page.getByText(activity, { exact: true }).first().waitFor({ timeout: 30_000 });
     await page.screenshot({ path: path.join(shots, 'temporal-ui.png') });
-    await copyFile(path.join(shots, 'temporal-ui.png'), '/tmp/label-temporal-ui.png');
+    await keepScreenshot(path.join(shots, 'temporal-ui.png'), 'label-temporal-ui.png');
     await page.getByText('Descending', { exact: true }).first().click();
     for (const activity of ['extractSources', 'assignKeywords', 'computeKeywordCounts']) await page.getByText(activity, { exact: true }).first().waitFor({ timeout: 30_000 });
     // The sharded stages run in child workflows of their own, with one activity per shard.

@@ -3,7 +3,7 @@
 import { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -16,6 +16,7 @@ import { startLabelServer } from '../../web/server';
 import { storeQueue } from '../../workflows/ids';
 import { roundPending, submitLabels } from '../../workflows/messages';
 import type { ArtifactRef, DuplicatePair } from '../../workflows/types';
+import { keepScreenshot } from '../helpers/screenshots';
 import { launchChromium, tamperNextSubmission, writeImages } from './helpers';
 import type { buildRelease as fakeBuild, FakeRound, FakeWork } from './fake-build.workflow';
 
@@ -150,7 +151,7 @@ describe('labeling page', () => {
     expect(await selectedCells()).toEqual([0, 2, 5, 2 + columns].sort((a, b) => a - b));
     expect(await text('.counter')).toBe('4 selected · 4 needed · 12 offered');
     await page.screenshot({ path: path.join(shots, 'task.png'), fullPage: true });
-    await copyFile(path.join(shots, 'task.png'), '/tmp/label-page-screenshot.png');
+    await keepScreenshot(path.join(shots, 'task.png'), 'label-page-screenshot.png');
   });
 
   it('keeps a half-done grid across a reload', async () => {
@@ -211,7 +212,7 @@ describe('labeling page', () => {
     await page.keyboard.press('d');
     expect(await text('#decided-count')).toBe('2');
     await page.screenshot({ path: path.join(shots, 'duplicates.png'), fullPage: true });
-    await copyFile(path.join(shots, 'duplicates.png'), '/tmp/label-duplicates-screenshot.png');
+    await keepScreenshot(path.join(shots, 'duplicates.png'), 'label-duplicates-screenshot.png');
     await page.keyboard.press('Enter');
     await page.waitForSelector('#message.ok');
     expect(await text('#message')).toBe('Review sent: 1 image blacklisted.');

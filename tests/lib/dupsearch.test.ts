@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { assembleWat } from '../../bench/build-wasm';
 import { DuplicateIndex, HASH_WASM, HASH_WAT, searchFile, type DuplicateMatch } from '../../lib/dupsearch';
 import { squaredL2 } from '../../lib/knn';
-import { randomBytes } from './knn/brute';
+import { randomBytes } from './knn/helpers';
 
 const D = 3072;
 

@@ -5,15 +5,36 @@ import path from 'node:path';
 import seedrandom from 'seedrandom';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadReleaseConfig } from '../../../configs';
 import { InputError } from '../../../lib/errors';
 import { DEMO_DESIGN, keywordPlan } from '../../../lib/demo/design';
 import { type DemoCorpusInfo, ensureDemoCorpus, generateDemoCorpus, type GroundTruth } from '../../../lib/demo/generate';
 import { readCifar10 } from '../../../lib/formats/cifar10';
 import { TinyImages } from '../../../lib/formats/tinyimages';
 import { sha256s } from '../../helpers/files';
+import { keepScreenshot } from '../../helpers/screenshots';
 
 const SEED = 7;
+const ROOT = path.resolve(__dirname, '..', '..', '..');
 const image = (all: Uint8Array, i: number) => all.subarray(i * 3072, (i + 1) * 3072);
+
+const CLASSES = DEMO_DESIGN.classes.length;
+const plans = DEMO_DESIGN.keywordWeights.map((_, position) => keywordPlan(position));
+/** A keyword plan's number summed over the keywords of every class. */
+const perKeyword = (of: (plan: ReturnType<typeof keywordPlan>) => number) => CLASSES * plans.reduce((s, plan) => s + of(plan), 0);
+/** The corpus's counts, worked out from the design alone. */
+const DESIGNED = {
+  tinyImages:
+    perKeyword((p) => p.cifar + p.good + p.offTopic) + CLASSES * DEMO_DESIGN.duplicatesPerClass + DEMO_DESIGN.fillerKeywords.length * DEMO_DESIGN.fillerPerKeyword,
+  cifarTrain: CLASSES * DEMO_DESIGN.trainPerClass,
+  cifarTest: CLASSES * DEMO_DESIGN.testPerClass,
+  cifarDuplicates: CLASSES * DEMO_DESIGN.duplicatesPerClass,
+  good: perKeyword((p) => p.good),
+  ambiguous: perKeyword((p) => p.ambiguous),
+  offTopic: perKeyword((p) => p.offTopic),
+  filler: DEMO_DESIGN.fillerKeywords.length * DEMO_DESIGN.fillerPerKeyword,
+  nearDuplicates: { 'cifar-close': perKeyword((p) => p.cifarClose), 'cifar-near': perKeyword((p) => p.cifarNear), pair: perKeyword((p) => p.pairs) },
+};
 
 function distance(a: Uint8Array, b: Uint8Array): number {
   let sum = 0;
@@ -56,21 +77,13 @@ describe('demo corpus', () => {
   });
 
   it('has the designed counts', () => {
-    expect(info.counts).toEqual({
-      tinyImages: 11200,
-      cifarTrain: 5000,
-      cifarTest: 1000,
-      cifarDuplicates: 300,
-      good: 3770,
-      ambiguous: 190,
-      offTopic: 770,
-      filler: 360,
-      nearDuplicates: { 'cifar-close': 120, 'cifar-near': 30, pair: 30 },
-    });
+    expect(info.counts).toEqual(DESIGNED);
     expect(truth.counts).toEqual(info.counts);
-    expect(truth.classOf).toHaveLength(11200);
-    expect(truth.cifarSource).toHaveLength(6000);
-    expect(truth.ambiguous).toHaveLength(190);
+    expect(truth.classOf).toHaveLength(DESIGNED.tinyImages);
+    expect(truth.cifarSource).toHaveLength(DESIGNED.cifarTrain + DESIGNED.cifarTest);
+    expect(truth.ambiguous).toHaveLength(DESIGNED.ambiguous);
+    const planted = truth.nearDuplicates.map((d) => d.kind);
+    for (const [kind, n] of Object.entries(DESIGNED.nearDuplicates)) expect(planted.filter((k) => k === kind), kind).toHaveLength(n);
   });
 
   it('files TinyImages by keyword in byte order, with the designed images per keyword', () => {
@@ -94,12 +107,13 @@ describe('demo corpus', () => {
     expect(cifar.classNames).toEqual([...DEMO_DESIGN.classes]);
     const labels = [...cifar.train.labels, ...cifar.test.labels];
     const images = [cifar.train.images, cifar.test.images];
-    for (let label = 0; label < 10; label++) {
-      expect(cifar.train.labels.filter((l) => l === label)).toHaveLength(500);
-      expect(cifar.test.labels.filter((l) => l === label)).toHaveLength(100);
+    for (let label = 0; label < CLASSES; label++) {
+      expect(cifar.train.labels.filter((l) => l === label)).toHaveLength(DEMO_DESIGN.trainPerClass);
+      expect(cifar.test.labels.filter((l) => l === label)).toHaveLength(DEMO_DESIGN.testPerClass);
     }
+    const trainSize = DESIGNED.cifarTrain;
     truth.cifarSource.forEach((source, g) => {
-      const own = g < 5000 ? image(images[0], g) : image(images[1], g - 5000);
+      const own = g < trainSize ? image(images[0], g) : image(images[1], g - trainSize);
       expect(Buffer.compare(own, image(ti, source)), `cifar ${g}`).toBe(0);
       expect(truth.keywordClass[keywords[source]]).toBe(labels[g]);
       expect(truth.classOf[source]).toBe(labels[g]);
@@ -108,8 +122,11 @@ describe('demo corpus', () => {
     expect(new Set(cifar.train.labels.subarray(0, 30)).size).toBeGreaterThan(5);
   });
 
-  it('files 5% of CIFAR-10 a second time, under a less frequent keyword of the same class', () => {
-    expect(copies).toHaveLength(300);
+  it(`files ${DEMO_DESIGN.duplicatesPerClass} CIFAR-10 images per class a second time, under a less frequent keyword of the same class`, () => {
+    expect(copies).toHaveLength(DESIGNED.cifarDuplicates);
+    const copiesPerClass = new Map<number, number>();
+    for (const [original] of copies) copiesPerClass.set(truth.classOf[original], (copiesPerClass.get(truth.classOf[original]) ?? 0) + 1);
+    expect([...copiesPerClass.values()]).toEqual(new Array(CLASSES).fill(DEMO_DESIGN.duplicatesPerClass));
     const sources = new Set(truth.cifarSource);
     const position = new Map(Object.values(DEMO_DESIGN.keywords).flatMap((list) => list.map((k, i) => [k as string, i])));
     for (const [original, copy] of copies) {
@@ -127,7 +144,7 @@ describe('demo corpus', () => {
       else expect([keywordClass, -1]).toContain(c);
       byClass.set(c, (byClass.get(c) ?? 0) + 1);
     });
-    expect(byClass.get(-1)).toBe(770 + 360);
+    expect(byClass.get(-1)).toBe(DESIGNED.offTopic + DESIGNED.filler);
     for (const i of truth.ambiguous) expect(truth.classOf[i]).toBe(truth.keywordClass[keywords[i]]);
   });
 
@@ -150,7 +167,10 @@ describe('demo corpus', () => {
     }
   });
 
-  it('keeps distinct images of a class 3000 apart, and all images clear of the 2000 near-duplicate threshold', () => {
+  it(`keeps distinct images of a class ${DEMO_DESIGN.minDistance} apart, and all images clear of the configs' near-duplicate threshold`, async () => {
+    const { nearDuplicates } = await loadReleaseConfig(path.join(ROOT, 'configs', 'v6.yaml'));
+    const threshold = Math.max(nearDuplicates.cifarThreshold, nearDuplicates.withinThreshold);
+    const min = DEMO_DESIGN.minDistance;
     const n = keywords.length;
     const content = new Int32Array(n);
     [...contentGroups(ti, n).values()].forEach((group, id) => group.forEach((i) => (content[i] = id)));
@@ -163,13 +183,13 @@ describe('demo corpus', () => {
       for (let p = 0; p < 1024; p++) for (let ch = 0; ch < 3; ch++) m[((p >> 7) * 8 + ((p & 31) >> 2)) * 3 + ch] += img[p * 3 + ch] / 16;
       return m;
     });
-    /** L2 distance of a pair, or Infinity when it is at least 3000 or a planted pair or exact copy. */
+    /** L2 distance of a pair, or Infinity when it is at least `min` or a planted pair or exact copy. */
     const near = (a: number, b: number) => {
       if (content[a] === content[b] || planted.has(pairKey(content[a], content[b]))) return Infinity;
       let bound = 0;
-      for (let k = 0; k < 192 && bound < 9e6; k++) bound += 16 * (means[a][k] - means[b][k]) ** 2;
-      const d = bound < 9e6 ? distance(image(ti, a), image(ti, b)) : Infinity;
-      return d < 3000 ? d : Infinity;
+      for (let k = 0; k < 192 && bound < min ** 2; k++) bound += 16 * (means[a][k] - means[b][k]) ** 2;
+      const d = bound < min ** 2 ? distance(image(ti, a), image(ti, b)) : Infinity;
+      return d < min ? d : Infinity;
     };
 
     // Every pair filed under one class (its six keywords, CIFAR-10 and candidates alike) or under the filler keywords.
@@ -184,28 +204,46 @@ describe('demo corpus', () => {
     }
     expect(sameClass).toBe(Infinity);
 
-    // Across classes nothing is enforced; a random sample shows how rare pairs below 3000 are (about 4 in a million).
+    // Across classes nothing is enforced; a random sample shows how rare pairs below minDistance are (about 4 in a million).
     const rng = seedrandom('pairs');
     const sample = Array.from({ length: 300_000 }, () => near(Math.floor(rng() * n), Math.floor(rng() * n))).filter((d) => d < Infinity);
-    console.log(`cross-class sample: ${sample.length} of 300000 pairs below 3000, closest ${Math.min(...sample).toFixed(0)}`);
+    console.log(`cross-class sample: ${sample.length} of 300000 pairs below ${min}, closest ${Math.min(...sample).toFixed(0)}`);
     expect(sample.length).toBeLessThan(10);
-    expect(Math.min(...sample)).toBeGreaterThanOrEqual(2000);
+    expect(Math.min(...sample)).toBeGreaterThanOrEqual(threshold);
   });
 
-  it('draws a contact sheet of the first image of every keyword', async () => {
+  it('draws a contact sheet of the first image of every keyword, each cell the image it shows', async () => {
     const firsts = [...new Set(keywords)].map((k) => keywords.indexOf(k));
-    const [cols, cell] = [12, 34];
+    const [cols, cell, zoom] = [12, 34, 3];
     const rows = Math.ceil(firsts.length / cols);
-    const sheet = Buffer.alloc(cols * cell * rows * cell * 3, 255);
+    const [width, height] = [cols * cell, rows * cell];
+    const sheet = Buffer.alloc(width * height * 3, 255);
     firsts.forEach((idx, n) => {
       const [x0, y0] = [(n % cols) * cell + 1, Math.floor(n / cols) * cell + 1];
-      for (let r = 0; r < 32; r++) image(ti, idx).subarray(r * 96, r * 96 + 96).forEach((v, j) => (sheet[((y0 + r) * cols * cell + x0) * 3 + j] = v));
+      for (let r = 0; r < 32; r++) sheet.set(image(ti, idx).subarray(r * 96, r * 96 + 96), ((y0 + r) * width + x0) * 3);
     });
-    await sharp(sheet, { raw: { width: cols * cell, height: rows * cell, channels: 3 } })
-      .resize(cols * cell * 3, rows * cell * 3, { kernel: 'nearest' })
-      .png()
-      .toFile('/tmp/demo-grid.png');
-    expect((await sharp('/tmp/demo-grid.png').metadata()).width).toBe(cols * cell * 3);
+    const file = path.join(root, 'demo-grid.png');
+    await sharp(sheet, { raw: { width, height, channels: 3 } }).resize(width * zoom, height * zoom, { kernel: 'nearest' }).png().toFile(file);
+    await keepScreenshot(file);
+
+    // Read back: every pixel of every image is a zoom × zoom square of the PNG, and the gaps between cells are white.
+    const { data, info: png } = await sharp(file).raw().toBuffer({ resolveWithObject: true });
+    expect([png.width, png.height, png.channels]).toEqual([width * zoom, height * zoom, 3]);
+    const at = (x: number, y: number) => [...data.subarray((y * png.width + x) * 3, (y * png.width + x) * 3 + 3)];
+    firsts.forEach((idx, n) => {
+      const [x0, y0] = [(n % cols) * cell + 1, Math.floor(n / cols) * cell + 1];
+      const shown = Buffer.alloc(3072);
+      const corners = Buffer.alloc(3072);
+      for (let r = 0; r < 32; r++) {
+        for (let c = 0; c < 32; c++) {
+          shown.set(at((x0 + c) * zoom + 1, (y0 + r) * zoom + 1), (r * 32 + c) * 3);
+          corners.set(at((x0 + c) * zoom + zoom - 1, (y0 + r) * zoom), (r * 32 + c) * 3);
+        }
+      }
+      expect(shown.equals(image(ti, idx)), `cell ${n}: ${keywords[idx]}`).toBe(true);
+      expect(corners.equals(image(ti, idx)), `cell ${n}: ${keywords[idx]}`).toBe(true);
+      expect(at((x0 - 1) * zoom, (y0 - 1) * zoom)).toEqual([255, 255, 255]);
+    });
   });
 
   describe('ensureDemoCorpus', () => {
