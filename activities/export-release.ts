@@ -5,11 +5,12 @@ import { writeFileAtomic } from '../lib/formats/files';
 import { writeNpy } from '../lib/formats/npy';
 import { TinyImages } from '../lib/formats/tinyimages';
 import { sha256File } from '../lib/hash';
+import { CORPUS_FILES, readPoolRows } from '../lib/pool';
 import { publishFiles } from '../lib/publish';
 import type { ReleaseSample } from '../lib/sampling';
 import { pythonJson } from '../lib/stage-files';
 import { ArtifactStore, type StageOutput } from '../lib/store';
-import type { ExtractSummary } from '../workflows/types';
+import type { ExtractSummary, PoolSummary } from '../workflows/types';
 import { runStage } from './support/context';
 import type { ActivityDeps } from './support/deps';
 
@@ -22,10 +23,10 @@ const VERSION = 1;
  * `<outDir>/releases/<release>/`, swapped in whole.
  */
 export function exportRelease({ store }: ActivityDeps) {
-  return async function exportRelease(input: { release: string; sample: StageOutput; extract: StageOutput<ExtractSummary>; outDir: string; columns: number }) {
+  return async function exportRelease(input: { release: string; sample: StageOutput; extract: StageOutput<ExtractSummary>; pool?: StageOutput<PoolSummary>; outDir: string; columns: number }) {
     return runStage(async () => {
-      const { release, sample, extract, columns } = input;
-      const key = ArtifactStore.key('exportRelease', VERSION, { release, sample: sample.key, extract: extract.key, columns });
+      const { release, sample, extract, pool, columns } = input;
+      const key = ArtifactStore.key('exportRelease', VERSION, { release, sample: sample.key, extract: extract.key, columns, ...(pool ? { pool: pool.key } : {}) });
       const prefix = `cifar10.1_${release}`;
       const exported = await store.stage('exportRelease', key, async (dir) => {
         const { tiIndices, labels } = await store.readJson<ReleaseSample>(sample.files['sample.json']);
@@ -33,6 +34,17 @@ export function exportRelease({ store }: ActivityDeps) {
         await writeNpy(path.join(dir, files[0]), { dtype: 'int32', shape: [labels.length], data: Int32Array.from(labels) });
         await writeFileAtomic(path.join(dir, files[1]), Buffer.from(pythonJson(tiIndices)));
         await copyFile(store.resolve(sample.files['ti_indices_per_keyword.json']), path.join(dir, files[2]));
+        // A release from a pool says where each image came from, and how it was brought to 32×32.
+        if (pool) {
+          const rows = await readPoolRows(store.resolve(pool.files[`corpus/${CORPUS_FILES.rows}`]));
+          const sources = {
+            resize: pool.summary.resize,
+            renderedWith: pool.summary.engine,
+            images: tiIndices.map((row, position) => ({ position, ...rows[row] })),
+          };
+          await writeFileAtomic(path.join(dir, `${prefix}_sources.json`), Buffer.from(JSON.stringify(sources, null, 2)));
+          files.push(`${prefix}_sources.json`);
+        }
         // A release verified rather than sampled (the published v4) carries its verification report.
         if (sample.files['verification.json']) {
           await copyFile(store.resolve(sample.files['verification.json']), path.join(dir, 'verification.json'));

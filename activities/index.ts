@@ -6,9 +6,11 @@ import { computeDistances } from './compute-distances';
 import { evaluateModels } from './evaluate-models';
 import { exportRelease } from './export-release';
 import { extractSources } from './extract-sources';
+import { ingestPool } from './ingest-pool';
+import { poolKeywords } from './pool-keywords';
 import { assignKeywords, findCifar10Keywords } from './find-keywords';
 import { confirmCandidates, labelCandidates, recordLabels, saveDecisions } from './label-rounds';
-import { simulateLabeler } from './labelers';
+import { importDecisions, simulateLabeler } from './labelers';
 import { publishedBaseRelease, publishedBlacklist, publishedLabels, publishedQuotas, verifyPublishedSample } from './published';
 import { findRelease, recordRelease } from './release-record';
 import { sampleRelease } from './sample-release';
@@ -20,7 +22,9 @@ export type { ActivityDeps } from './support/deps';
 /** Every stage activity, bound to its dependencies; the worker registers the result. */
 export function createActivities(deps: ActivityDeps) {
   return {
+    ingestPool: ingestPool(deps),
     extractSources: extractSources(deps),
+    poolKeywords: poolKeywords(deps),
     planShards: planShards(deps),
     findCifar10Keywords: findCifar10Keywords(deps),
     mergeShards: mergeShards(deps),
@@ -31,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     labelCandidates: labelCandidates(deps),
     confirmCandidates: confirmCandidates(deps),
     simulateLabeler: simulateLabeler(deps),
+    importDecisions: importDecisions(deps),
     saveDecisions: saveDecisions(deps),
     recordLabels: recordLabels(deps),
     sampleRelease: sampleRelease(deps),

@@ -3,22 +3,11 @@ import { InputError } from '../lib/errors';
 import { checkClassCounts, CORPUS_FILES, ingestPool as ingest, type PoolConfig, poolIdentity, RENDER_ENGINE, scanPool } from '../lib/pool';
 import { poolConfigSchema } from '../lib/pool/config';
 import { ArtifactStore } from '../lib/store';
-import type { SourceSpec } from '../workflows/types';
+import type { PoolSummary, SourceSpec } from '../workflows/types';
 import { runStage } from './support/context';
 import type { ActivityDeps } from './support/deps';
 
 const VERSION = 1;
-
-/** What ingestPool leaves: the pool's corpus and its maps back to the files, with counts. */
-export interface PoolSummary {
-  images: number;
-  skipped: number;
-  keywords: number;
-  perClass: Record<string, number>;
-  /** How images were brought to 32×32, as the release records it. */
-  resize: PoolConfig['resize'];
-  engine: typeof RENDER_ENGINE;
-}
 
 /** The files of a pool corpus in its store entry. */
 export const POOL_FILES = ['corpus/tinyimages/tiny_images.bin', 'corpus/tinyimages/tiny_metadata.bin', `corpus/${CORPUS_FILES.rows}`, `corpus/${CORPUS_FILES.skipped}`];

@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../lib/formats/files';
 import { referenceImages } from '../lib/keywords';
 import { acceptedOf, type LabelPage, type PageHeader, PageReader, splitPages, writePages } from '../lib/labeling';
 import { quotaOf, type Quotas } from '../lib/quotas';
-import { loadNeighbors, loadSubsets } from '../lib/stage-files';
+import { loadInts, loadNeighbors, loadSubsets } from '../lib/stage-files';
 import { type ArtifactRef, ArtifactStore, type StageOutput } from '../lib/store';
 import type { PageDecision, PreparedRound, PrepareRoundInput } from '../workflows/types';
 import { runStage } from './support/context';
@@ -53,13 +53,22 @@ async function preparePages(
   const { tiIndices, entries, rowOf } = await loadSubsets(store, subsets);
   const quotas = await store.readJson<Quotas>(input.counts.files['quotas.json']);
   const cifarKeywords = await store.readJson<Array<string | null>>(input.keywords.files['cifar_keywords.json']);
+  const cifarLabels = await loadInts(store, extract, 'cifar10_labels.npy');
+  // Beside a page, CIFAR-10 images of its keyword; for a keyword without any (a pool's), of its class.
+  const referencesOf = (entry: { keyword: string; classIndex: number }) => {
+    const own = referenceImages(cifarKeywords, entry.keyword, REFERENCES);
+    if (own.length) return own;
+    const ofClass: number[] = [];
+    for (let i = 0; i < cifarLabels.length && ofClass.length < REFERENCES; i++) if (cifarLabels[i] === entry.classIndex) ofClass.push(i);
+    return ofClass;
+  };
   const pages = entries.flatMap((entry) => {
     const needed = quotaOf(quotas, entry.className, entry.keyword);
     if (needed === 0) return [];
     const offered = offer(entry, tiIndices);
     return splitPages({
       round, className: entry.className, keyword: entry.keyword, needed, offered,
-      rows: offered.map((ti) => rowOf.get(ti)!), preselect: round === 2, references: referenceImages(cifarKeywords, entry.keyword, REFERENCES),
+      rows: offered.map((ti) => rowOf.get(ti)!), preselect: round === 2, references: referencesOf(entry),
     }, pageSize);
   });
   const refs = { round, images: subsets.files['candidate_images.npy'], cifarImages: extract.files['cifar10_images.npy'] };

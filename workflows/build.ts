@@ -38,13 +38,14 @@ export async function buildRelease(input: BuildInput): Promise<BuildResult> {
     return { blacklisted: review.confirmed.length };
   }, { validator: (review) => validateReview(waits.duplicates, review) });
 
-  const extract = await progress.run('extractSources', `extract ${source.kind} sources`, { source, classes: config.classes });
+  const pool = source.kind === 'pool' ? await progress.run('ingestPool', `the pool's images at 32×32: ${source.pool}`, { source, classes: config.classes, pool: config.pool }) : undefined;
+  const extract = await progress.run('extractSources', `extract ${source.kind} sources`, { source, classes: config.classes, pool });
   const { sample, blacklist, labels, confirmed } = source.kind === 'published'
     ? { ...(await fromPublished(progress, config, source.dir)), labels: undefined, confirmed: undefined }
-    : await fromPixels(progress, waits, input, extract);
+    : await fromPixels(progress, waits, input, extract, pool);
 
   const exported = await progress.run('exportRelease', `export ${config.release}: ${sample.summary.images} images`, {
-    release: config.release, sample, extract, outDir: input.outDir, columns: config.export.contactSheetColumns,
+    release: config.release, sample, extract, pool, outDir: input.outDir, columns: config.export.contactSheetColumns,
   });
   await progress.run('evaluateModels', `evaluate models on ${config.release}`, {
     release: config.release, exported, extract, predictionsDir: input.predictionsDir, originalLabels: input.originalLabels, outDir: input.outDir, labels, confirmed,
@@ -68,23 +69,31 @@ export async function buildRelease(input: BuildInput): Promise<BuildResult> {
 type RoundWait_ = { round: RoundWait | null };
 
 /** The build from pixels: every stage computed, labels from people (or the simulated labeler). */
-async function fromPixels(progress: Progress, waits: RoundWait_ & ReviewWait, input: BuildInput, extract: Output<'extractSources'>) {
+async function fromPixels(progress: Progress, waits: RoundWait_ & ReviewWait, input: BuildInput, extract: Output<'extractSources'>, pool?: StageOutput) {
   const { config } = input;
   const base = config.base ? await baseRelease(progress, input, config.base) : undefined;
-  const matches = await shardedStage(progress, { stage: 'findCifar10Keywords', extract, maxDistance: config.keywords.matchMaxDistance });
-  const keywords = await progress.run('assignKeywords', `one keyword for each of ${extract.summary.cifarCount} CIFAR-10 images`, { extract, matches });
+  const keywords = pool
+    ? await progress.run('poolKeywords', 'keywords and classes from the pool', { extract, pool })
+    : await matchKeywords(progress, config, extract);
   const subsets = await progress.run('buildKeywordSubsets', `top-${config.keywords.topK} keywords per class`, {
     extract, keywords, topK: config.keywords.topK, excluded: config.keywords.excluded, classes: config.classes,
   });
   const distances = await shardedStage(progress, { stage: 'computeDistances', extract, subsets, k: config.distances.neighbors });
-  const counts = await progress.run('computeKeywordCounts', `quotas (${config.sampling.method})`, {
-    subsets, sampling: config.sampling, classes: config.classes, excluded: config.keywords.excluded,
+  const counts = await progress.run('computeKeywordCounts', `quotas (${config.sampling.method}, counts: ${config.sampling.counts})`, {
+    subsets, sampling: config.sampling, classes: config.classes, excluded: config.keywords.excluded, fromPool: Boolean(pool),
   });
   const round = { mode: config.labeling.mode, pageSize: config.labeling.pageSize, extract, keywords, subsets, distances, counts };
-  const labels: StageOutput = await labelingRound(progress, waits, config, { ...round, round: 1 });
-  const confirmed = await labelingRound(progress, waits, config, { ...round, round: 2, labels, minCifarDistance: config.labeling.minCifarDistance });
+  const sources = { poolRows: pool?.files['corpus/pool_rows.jsonl'] };
+  const labels: StageOutput = await labelingRound(progress, waits, config, { ...round, round: 1 }, sources);
+  const confirmed = await labelingRound(progress, waits, config, { ...round, round: 2, labels, minCifarDistance: config.labeling.minCifarDistance }, sources);
   const { sample, blacklist } = await sampleWithoutDuplicates(progress, waits, config, {
     extract, subsets, distances, counts, confirmed, base: base && { blacklist: base.blacklist, perKeyword: base.perKeyword },
   });
   return { sample, blacklist, labels, confirmed };
+}
+
+/** Stage 1 of a TinyImages build: every image that is a CIFAR-10 image, and so the keyword of each CIFAR-10 image. */
+async function matchKeywords(progress: Progress, config: BuildInput['config'], extract: Output<'extractSources'>) {
+  const matches = await shardedStage(progress, { stage: 'findCifar10Keywords', extract, maxDistance: config.keywords.matchMaxDistance });
+  return progress.run('assignKeywords', `one keyword for each of ${extract.summary.cifarCount} CIFAR-10 images`, { extract, matches });
 }

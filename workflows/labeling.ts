@@ -37,7 +37,7 @@ export async function labelingRound(
   wait: { round: RoundWait | null },
   config: BuildConfig,
   prepare: PrepareRoundInput,
-  importFile?: string,
+  sources: { poolRows?: ArtifactRef } = {},
 ): Promise<StageOutput> {
   const { round } = prepare;
   progress.enter(round === 1 ? 'labelCandidates' : 'confirmCandidates');
@@ -45,7 +45,11 @@ export async function labelingRound(
   wait.round = { workflowId, round };
   try {
     const out = await executeChild(labelRound, {
-      args: [{ release: config.release, round, mode: config.labeling.mode, prepare, ...(importFile ? { importFile } : {}) }],
+      args: [{
+        release: config.release, round, mode: config.labeling.mode, prepare,
+        ...(config.labeling.mode === 'import' && config.labeling.decisions ? { importFile: config.labeling.decisions[`round${round}`] } : {}),
+        ...(sources.poolRows ? { poolRows: sources.poolRows } : {}),
+      }],
       workflowId,
       staticSummary: round === 1 ? 'first labeling round: accept good images per keyword' : `second round: confirm, after dropping images within L2 ${config.labeling.minCifarDistance} of CIFAR-10`,
     });
@@ -77,8 +81,14 @@ export async function labelRound(input: RoundInput): Promise<RoundResult> {
   }, { validator: (batch) => validateBatch(pending, batch) });
 
   let failed: unknown;
-  const labeler = pending.size === 0 || mode !== 'simulated' ? undefined
-    : activity('simulateLabeler', `simulated labeler, round ${round}: ${pending.size} pages`)({ workflowId: workflowInfo().workflowId, extract: input.prepare.extract, pages: prepared.pages, round });
+  const workflowId = workflowInfo().workflowId;
+  const labeler = pending.size === 0 || mode === 'interactive' ? undefined
+    : mode === 'simulated'
+      ? activity('simulateLabeler', `simulated labeler, round ${round}: ${pending.size} pages`)({ workflowId, extract: input.prepare.extract, pages: prepared.pages, round })
+      : activity('importDecisions', `round ${round}'s decisions from ${input.importFile}`)({
+        workflowId, pages: prepared.pages, round, file: input.importFile ?? '', poolRows: input.poolRows,
+        round1Labelers: (input.prepare.labels as { labelers?: ArtifactRef } | undefined)?.labelers,
+      });
   labeler?.catch((err) => (failed = err));
   if (pending.size) log.info('waiting for labels', { round, pages: pending.size });
 

@@ -132,6 +132,16 @@ export interface ExtractSummary {
   classes: string[];
 }
 
+/** Summary of ingestPool: the pool's corpus, with counts and how its images were brought to 32×32 (the release records it). */
+export interface PoolSummary {
+  images: number;
+  skipped: number;
+  keywords: number;
+  perClass: Record<string, number>;
+  resize: { fit: string; kernel: string; background: string };
+  engine: { sharp: string; libvips: string };
+}
+
 /** Summary of buildKeywordSubsets: the candidates (queries of the distance stage) and keywords. */
 export interface SubsetsSummary {
   queries: number;
@@ -196,8 +206,9 @@ export interface RoundInput {
   round: 1 | 2;
   mode: BuildConfig['labeling']['mode'];
   prepare: PrepareRoundInput;
-  /** labeling.mode import: the decisions file of this round. */
+  /** labeling.mode import: the decisions file of this round, and a pool's rows to find its images by id or path. */
   importFile?: string;
+  poolRows?: ArtifactRef;
   /** Carried over a continue-as-new: the round so far. */
   carried?: { prepared: PreparedRound; pending: PageHeader[]; batches: ArtifactRef[] };
 }

@@ -7,3 +7,4 @@ export { scanPool, type PoolEntry, type PoolProblem, type ScannedPool, type Scan
 export { checkClassCounts, CORPUS_FILES, ingestPool, poolIdentity, type IngestOptions, type IngestProgress, type PoolCorpusSummary, type PoolRow, type SkippedFile } from './ingest';
 export { poolConfigSchema, type PoolConfig } from './config';
 export { POOL_FORMATS, RENDER_ENGINE, renderImage, resizeSchema, type ResizeSpec } from './render';
+export { poolKeywordCounts, readPoolRows } from './rows';
