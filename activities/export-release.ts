@@ -19,11 +19,12 @@ const VERSION = 1;
 /**
  * Stage 9: the release files as the published CIFAR-10.1 has them (data and
  * labels .npy as np.save writes them, the TinyImages indices as json.dump
- * writes them), a contact sheet and a manifest of SHA-256s; then a copy in
+ * writes them), a contact sheet and a manifest of SHA-256s; then (unless
+ * `publish` is false: publishRelease does it with the audit files) a copy in
  * `<outDir>/releases/<release>/`, swapped in whole.
  */
 export function exportRelease({ store }: ActivityDeps) {
-  return async function exportRelease(input: { release: string; sample: StageOutput; extract: StageOutput<ExtractSummary>; pool?: StageOutput<PoolSummary>; outDir: string; columns: number }) {
+  return async function exportRelease(input: { release: string; sample: StageOutput; extract: StageOutput<ExtractSummary>; pool?: StageOutput<PoolSummary>; outDir: string; columns: number; publish?: boolean }) {
     return runStage(async () => {
       const { release, sample, extract, pool, columns } = input;
       const key = ArtifactStore.key('exportRelease', VERSION, { release, sample: sample.key, extract: extract.key, columns, ...(pool ? { pool: pool.key } : {}) });
@@ -71,6 +72,7 @@ export function exportRelease({ store }: ActivityDeps) {
         await writeFileAtomic(path.join(dir, 'manifest.json'), Buffer.from(JSON.stringify(manifest, null, 2) + '\n'));
         return { files: [...files, 'manifest.json'], summary: { images: tiIndices.length } };
       });
+      if (input.publish === false) return { ...exported, summary: { ...exported.summary, releaseDir: '' } };
       const releaseDir = await publishFiles(store, exported.files, path.join(input.outDir, 'releases', release));
       return { ...exported, summary: { ...exported.summary, releaseDir } };
     });

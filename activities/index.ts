@@ -3,6 +3,7 @@ import { buildKeywordSubsets } from './build-subsets';
 import { checkNearDuplicates, updateBlacklist } from './check-duplicates';
 import { computeKeywordCounts } from './compute-counts';
 import { computeDistances } from './compute-distances';
+import { describeRelease } from './describe-release';
 import { evaluateModels } from './evaluate-models';
 import { exportRelease } from './export-release';
 import { extractSources } from './extract-sources';
@@ -12,6 +13,7 @@ import { assignKeywords, findCifar10Keywords } from './find-keywords';
 import { confirmCandidates, labelCandidates, recordLabels, saveDecisions } from './label-rounds';
 import { importDecisions, simulateLabeler } from './labelers';
 import { publishedBaseRelease, publishedBlacklist, publishedLabels, publishedQuotas, verifyPublishedSample } from './published';
+import { publishRelease } from './publish-release';
 import { findRelease, recordRelease } from './release-record';
 import { sampleRelease } from './sample-release';
 import { mergeShards, planShards } from './shards';
@@ -43,6 +45,8 @@ export function createActivities(deps: ActivityDeps) {
     updateBlacklist: updateBlacklist(deps),
     exportRelease: exportRelease(deps),
     evaluateModels: evaluateModels(deps),
+    describeRelease: describeRelease(deps),
+    publishRelease: publishRelease(deps),
     findRelease: findRelease(deps),
     awaitRelease: awaitRelease(deps),
     recordRelease: recordRelease(deps),

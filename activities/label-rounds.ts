@@ -20,8 +20,13 @@ const REFERENCES = 16;
 /** Accepted (or offered) TinyImages indices per class and keyword. */
 type ByKeyword = Record<string, Record<string, number[]>>;
 
-/** The labels of a round as recordLabels stores them, with who made them (kept apart: the labels are keyed by what was accepted, not who). */
-export type RoundLabels = StageOutput<{ round: number; keywords: number; pages: number; accepted: number }> & { labelers: ArtifactRef };
+/**
+ * The labels of a round as recordLabels stores them, with who decided what
+ * (kept apart: the labels are keyed by what was accepted, not by who): the
+ * round-1 labelers of each keyword (the two-person rule), each page's decision
+ * (labeler, time, how), and the round's pages (which images each page offered).
+ */
+export type RoundLabels = StageOutput<{ round: number; keywords: number; pages: number; accepted: number }> & { labelers: ArtifactRef; decisions: ArtifactRef; pages: ArtifactRef };
 
 /** Decisions are stored per page content, so an identical page (a rebuild, or v6 after v4) is never asked twice. */
 function decisionKey(page: LabelPage, mode: string): string {
@@ -161,9 +166,11 @@ export function recordLabels({ store }: ActivityDeps) {
         log.push({ round: input.round, page: page.id, className: page.className, keyword: page.keyword, accepted: chosen, labeler: decision.labeler, at: decision.at, via: decision.via });
       }
       await appendDecisionLog(store, log);
-      const who = await store.stage(`labelers-round${input.round}`, ArtifactStore.key(`labelers-round${input.round}`, 1, labelers), async (dir) => {
+      const decided = log.map(({ page, labeler, at, via }) => ({ page, labeler, at, via }));
+      const who = await store.stage(`labelers-round${input.round}`, ArtifactStore.key(`labelers-round${input.round}`, 2, { labelers, decided }), async (dir) => {
         await writeFileAtomic(path.join(dir, 'labelers.json'), Buffer.from(JSON.stringify(labelers, null, 2)));
-        return { files: ['labelers.json'], summary: { keywords: Object.keys(labelers).length } };
+        await writeFileAtomic(path.join(dir, 'decisions.json'), Buffer.from(JSON.stringify(decided)));
+        return { files: ['labelers.json', 'decisions.json'], summary: { keywords: Object.keys(labelers).length } };
       });
       // Keyed by what was accepted, not by who or when: the same decisions give the same release.
       const key = ArtifactStore.key(`labels-round${input.round}`, LABELS_VERSION, { accepted, offered });
@@ -173,7 +180,7 @@ export function recordLabels({ store }: ActivityDeps) {
         const total = Object.values(accepted).reduce((n, kws) => n + Object.values(kws).reduce((m, l) => m + l.length, 0), 0);
         return { files: ['accepted.json', 'offered.json'], summary: { round: input.round, keywords: Object.keys(labelers).length, pages: pages.length, accepted: total } };
       });
-      return { ...labels, labelers: who.files['labelers.json'] };
+      return { ...labels, labelers: who.files['labelers.json'], decisions: who.files['decisions.json'], pages: input.pages };
     });
   };
 }

@@ -48,7 +48,7 @@ export function findRelease({ store }: ActivityDeps) {
         if (!(await store.verify(ref))) return { result: null, reason: `${ref.path} is gone or changed` };
       }
       const manifest = await store.readJson<{ files: Record<string, string> }>(result.manifest);
-      if (!(await holdsExactly(result.releaseDir, { ...manifest.files, 'manifest.json': result.manifest.sha256 }))) {
+      if (!(await holdsExactly(result.releaseDir, { ...manifest.files, 'manifest.json': result.manifest.sha256, ...result.extras }))) {
         return { result: null, reason: `${result.releaseDir} no longer holds the release its manifest lists` };
       }
       return { result, reason: `built before: ${result.releaseDir}` };

@@ -1,5 +1,6 @@
 // The build of one release, in the order of the stage diagram in the README.
 import { allHandlersFinished, condition, patched, setHandler } from '@temporalio/workflow';
+import { auditAndPublish, auditsRelease } from './audit';
 import { baseRelease } from './base-release';
 import { type ReviewWait, sampleWithoutDuplicates } from './duplicates';
 import { labelingRound, type RoundWait } from './labeling';
@@ -40,25 +41,30 @@ export async function buildRelease(input: BuildInput): Promise<BuildResult> {
 
   const pool = source.kind === 'pool' ? await progress.run('ingestPool', `the pool's images at 32×32: ${source.pool}`, { source, classes: config.classes, pool: config.pool }) : undefined;
   const extract = await progress.run('extractSources', `extract ${source.kind} sources`, { source, classes: config.classes, pool });
-  const { sample, blacklist, labels, confirmed } = source.kind === 'published'
-    ? { ...(await fromPublished(progress, config, source.dir)), labels: undefined, confirmed: undefined }
+  const { sample, blacklist, labels, confirmed, audit } = source.kind === 'published'
+    ? { ...(await fromPublished(progress, config, source.dir)), labels: undefined, confirmed: undefined, audit: undefined }
     : await fromPixels(progress, waits, input, extract, pool);
 
+  const audited = auditsRelease();
   const exported = await progress.run('exportRelease', `export ${config.release}: ${sample.summary.images} images`, {
-    release: config.release, sample, extract, pool, outDir: input.outDir, columns: config.export.contactSheetColumns,
+    release: config.release, sample, extract, pool, outDir: input.outDir, columns: config.export.contactSheetColumns, publish: !audited,
   });
   await progress.run('evaluateModels', `evaluate models on ${config.release}`, {
     release: config.release, exported, extract, predictionsDir: input.predictionsDir, originalLabels: input.originalLabels, outDir: input.outDir, labels, confirmed,
   });
+  const { releaseDir, extras } = audited
+    ? await auditAndPublish(progress, config, input, extract, sample, exported, audit)
+    : { releaseDir: exported.summary.releaseDir, extras: undefined };
   const result: BuildResult = {
     release: config.release,
-    releaseDir: exported.summary.releaseDir,
+    releaseDir,
     images: sample.summary.images,
     perClass: sample.summary.perClass,
     manifest: exported.files['manifest.json'],
     perKeyword: sample.files['ti_indices_per_keyword.json'],
     blacklist,
     stages: progress.done,
+    ...(extras ? { extras } : {}),
   };
   await progress.run('recordRelease', `keep the ${config.release} result for the releases grown from it`, { release: config.release, configHash: config.hash, source, result });
   progress.enter('done');
@@ -86,10 +92,9 @@ async function fromPixels(progress: Progress, waits: RoundWait_ & ReviewWait, in
   const sources = { poolRows: pool?.files['corpus/pool_rows.jsonl'] };
   const labels: StageOutput = await labelingRound(progress, waits, config, { ...round, round: 1 }, sources);
   const confirmed = await labelingRound(progress, waits, config, { ...round, round: 2, labels, minCifarDistance: config.labeling.minCifarDistance }, sources);
-  const { sample, blacklist } = await sampleWithoutDuplicates(progress, waits, config, {
-    extract, subsets, distances, counts, confirmed, base: base && { blacklist: base.blacklist, perKeyword: base.perKeyword },
-  });
-  return { sample, blacklist, labels, confirmed };
+  const baseFiles = base && { blacklist: base.blacklist, perKeyword: base.perKeyword };
+  const { sample, blacklist, rounds } = await sampleWithoutDuplicates(progress, waits, config, { extract, subsets, distances, counts, confirmed, base: baseFiles });
+  return { sample, blacklist, labels, confirmed, audit: { keywords, subsets, distances, counts, labels, confirmed, rounds, base: baseFiles, pool } };
 }
 
 /** Stage 1 of a TinyImages build: every image that is a CIFAR-10 image, and so the keyword of each CIFAR-10 image. */

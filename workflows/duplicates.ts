@@ -13,6 +13,14 @@ export interface ReviewWait {
   review: DuplicateReview | null;
 }
 
+/** One round of sampling and near-duplicate checking. */
+export interface SamplingRound {
+  sample: ArtifactRef;
+  pairs: ArtifactRef;
+  /** The blacklist after the round's review (absent when the round found nothing to blacklist). */
+  blacklist?: ArtifactRef;
+}
+
 export interface SamplingInputs {
   extract: StageOutput<ExtractSummary>;
   subsets: StageOutput<SubsetsSummary>;
@@ -27,6 +35,8 @@ export interface SamplingInputs {
 export async function sampleWithoutDuplicates(progress: Progress, wait: ReviewWait, config: BuildConfig, inputs: SamplingInputs) {
   let blacklist = inputs.base?.blacklist;
   let sample!: Output<'sampleRelease'>;
+  /** Each round's sample, the pairs its check found, and the blacklist after it: what the release's provenance tells. */
+  const rounds: SamplingRound[] = [];
   for (let round = 1; round <= config.nearDuplicates.rounds; round++) {
     sample = await progress.run('sampleRelease', `seeded sampling (${config.rng.kind}, seed ${config.seed}), round ${round}`, {
       release: config.release, seed: config.seed, rng: config.rng, sampling: config.sampling, classes: config.classes,
@@ -37,6 +47,7 @@ export async function sampleWithoutDuplicates(progress: Progress, wait: ReviewWa
       withinThreshold: config.nearDuplicates.withinThreshold, cifarThreshold: config.nearDuplicates.cifarThreshold,
     });
     const { pairs, digest } = check.summary;
+    rounds.push({ sample: sample.files['sample.json'], pairs: check.files['pairs.json'] });
     if (pairs === 0) break;
     let review: DuplicateReview | 'all';
     if (config.nearDuplicates.review === 'auto') {
@@ -53,6 +64,7 @@ export async function sampleWithoutDuplicates(progress: Progress, wait: ReviewWa
     blacklist = (await progress.run('updateBlacklist', `blacklist ${review === 'all' ? pairs : review.confirmed.length} near-duplicates (round ${round})`, {
       blacklist, pairs: check.files['pairs.json'], review,
     })).files['blacklist.json'];
+    rounds[rounds.length - 1].blacklist = blacklist;
   }
-  return { sample, blacklist };
+  return { sample, blacklist, rounds };
 }

@@ -49,6 +49,8 @@ export interface BuildResult {
   perKeyword: ArtifactRef;
   blacklist?: ArtifactRef;
   stages: StageDone[];
+  /** The release folder's files beside the data and its manifest (provenance, exclusions, report), by name with their SHA-256. */
+  extras?: Record<string, string>;
 }
 
 /** A stage the build finished: computed, or found in the store. Sharded stages count their shards. */
