@@ -155,6 +155,18 @@ function createProgram(): Command {
       console.log(`${id}\n${formatHistory(await stageHistory(client, id))}`);
     }));
 
+  program.command('explain')
+    .description('everything the build knows of one image, kept or not: its provenance or why it was left out, and a picture of it beside its nearest CIFAR-10 images')
+    .argument('<release>', 'a release (v6) or a release folder')
+    .argument('<image>', 'a position in the release (12), a source index (ti:51548469) or a pool id (id:cat/kitten/a.png)')
+    .option('--json', 'print the explanation as JSON')
+    .addOption(outOption())
+    .action(async (release: string, image: string, opts) => {
+      const { explain, formatExplanation } = await import('./explain');
+      const e = await explain(path.resolve(opts.out), release, image);
+      console.log(opts.json ? JSON.stringify(e, null, 2) : formatExplanation(e));
+    });
+
   program.command('evaluate')
     .description('accuracy of models on CIFAR-10 vs each release: tables, CIs, scatter plots')
     .requiredOption('--predictions <dir>', 'the models\' predictions (a folder like CIFAR-10.1\'s model_predictions/)')

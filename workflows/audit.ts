@@ -45,9 +45,10 @@ export async function auditAndPublish(
       thresholds: { minCifarDistance: config.labeling.minCifarDistance, withinThreshold: config.nearDuplicates.withinThreshold, cifarThreshold: config.nearDuplicates.cifarThreshold },
       extract, sample, ...audit,
     });
-    for (const name of [`cifar10.1_${config.release}_provenance.jsonl`, `cifar10.1_${config.release}_exclusions.jsonl`]) {
-      files[name] = described.files[name];
-      extras[name] = described.files[name].sha256;
+    const prefix = `cifar10.1_${config.release}`;
+    for (const [name, stored] of [[`${prefix}_provenance.jsonl`, `${prefix}_provenance.jsonl`], [`${prefix}_exclusions.jsonl`, `${prefix}_exclusions.jsonl`], [`${prefix}_audit.json`, 'audit_summary.json']]) {
+      files[name] = described.files[stored];
+      extras[name] = described.files[stored].sha256;
     }
   }
   const published = await progress.run('publishRelease', `publish ${config.release} to ${input.outDir}/releases/${config.release}`, { release: config.release, outDir: input.outDir, files });
