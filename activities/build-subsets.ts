@@ -3,13 +3,13 @@ import { writeFileAtomic } from '../lib/formats/files';
 import { writeNpy, writeNpyChunks } from '../lib/formats/npy';
 import { TinyImages } from '../lib/formats/tinyimages';
 import { tinyDirOf } from '../lib/stage-files';
-import { ArtifactStore, type StageOutput } from '../lib/store';
+import { stageKeys } from '../lib/stage-keys';
+import type { StageOutput } from '../lib/store';
 import { candidateRows, topKeywords } from '../lib/subsets';
 import type { ExtractSummary, SubsetsSummary } from '../workflows/types';
 import { runStage } from './support/context';
 import type { ActivityDeps } from './support/deps';
 
-const VERSION = 1;
 /** Candidate images read and written at once: bounded memory whatever the number of candidates (1.8 GB at full scale). */
 const CHUNK = 8192;
 
@@ -19,7 +19,7 @@ const CHUNK = 8192;
  * are CIFAR-10 images themselves (stage 1 matches) are set aside; the rest,
  * the candidates, are stored as one .npy for the later stages.
  */
-export function buildKeywordSubsets({ store }: ActivityDeps) {
+export function buildKeywordSubsets({ store, versions }: ActivityDeps) {
   return async function buildKeywordSubsets(input: {
     extract: StageOutput<ExtractSummary>;
     keywords: StageOutput;
@@ -29,8 +29,7 @@ export function buildKeywordSubsets({ store }: ActivityDeps) {
   }) {
     return runStage(async (heartbeat) => {
       const { extract, keywords, topK, excluded, classes } = input;
-      const key = ArtifactStore.key('buildKeywordSubsets', VERSION, { extract: extract.key, keywords: keywords.key, topK, excluded, classes });
-      return store.stage<SubsetsSummary>('buildKeywordSubsets', key, async (dir) => {
+      return store.keyedStage<SubsetsSummary>(stageKeys.buildKeywordSubsets(extract, keywords, topK, excluded, classes, versions), async (dir) => {
         const byClass = await store.readJson<Record<string, Record<string, number>>>(keywords.files['keyword_counts_by_class.json']);
         const sources = new Set(await store.readJson<number[]>(keywords.files['cifar_sources.json']));
         const tiny = await TinyImages.open(tinyDirOf(extract));

@@ -5,12 +5,12 @@ import { topKNeighbors } from '../lib/knn';
 import { type DuplicatePair, extendBlacklist, nearDuplicatePairs } from '../lib/near-duplicates';
 import type { ReleaseSample } from '../lib/sampling';
 import { loadImagesAt, loadNeighbors, loadSubsets } from '../lib/stage-files';
-import { type ArtifactRef, ArtifactStore, type StageOutput } from '../lib/store';
+import { stageKeys } from '../lib/stage-keys';
+import type { ArtifactRef, StageOutput } from '../lib/store';
 import type { DuplicateReview, ExtractSummary } from '../workflows/types';
 import { runStage } from './support/context';
 import type { ActivityDeps } from './support/deps';
 
-const VERSION = 2;
 
 /**
  * Stage 8: near-duplicates among the sampled images (L2 below
@@ -18,7 +18,7 @@ const VERSION = 2;
  * from the computed nearest neighbours). The pairs go to review, by position
  * in pairs.json.
  */
-export function checkNearDuplicates({ store }: ActivityDeps) {
+export function checkNearDuplicates({ store, versions }: ActivityDeps) {
   return async function checkNearDuplicates(input: {
     sample: StageOutput;
     extract: StageOutput<ExtractSummary>;
@@ -29,10 +29,7 @@ export function checkNearDuplicates({ store }: ActivityDeps) {
   }) {
     return runStage(async (_heartbeat, context) => {
       const { sample, subsets, distances, withinThreshold, cifarThreshold } = input;
-      const key = ArtifactStore.key('checkNearDuplicates', VERSION, {
-        sample: sample.key, subsets: subsets.key, distances: distances.key, withinThreshold, cifarThreshold,
-      });
-      return store.stage<{ pairs: number; digest: string }>('checkNearDuplicates', key, async (dir) => {
+      return store.keyedStage<{ pairs: number; digest: string }>(stageKeys.checkNearDuplicates(sample, subsets, distances, withinThreshold, cifarThreshold, versions), async (dir) => {
         const { tiIndices } = await store.readJson<ReleaseSample>(sample.files['sample.json']);
         const { rowOf } = await loadSubsets(store, subsets);
         const neighbors = await loadNeighbors(store, distances);
@@ -53,14 +50,13 @@ export function checkNearDuplicates({ store }: ActivityDeps) {
 }
 
 /** Adds the confirmed near-duplicates (all of them for the automatic review) to the blacklist: a new, sorted list. */
-export function updateBlacklist({ store }: ActivityDeps) {
+export function updateBlacklist({ store, versions }: ActivityDeps) {
   return async function updateBlacklist(input: { blacklist?: ArtifactRef; pairs: ArtifactRef; review: DuplicateReview | 'all' }) {
     return runStage(async () => {
       const pairs = await store.readJson<DuplicatePair[]>(input.pairs);
       const previous = input.blacklist ? await store.readJson<number[]>(input.blacklist) : [];
       const list = extendBlacklist(previous, pairs, input.review === 'all' ? 'all' : input.review.confirmed);
-      const key = ArtifactStore.key('updateBlacklist', VERSION, { list });
-      return store.stage('updateBlacklist', key, async (dir) => {
+      return store.keyedStage(stageKeys.updateBlacklist(list, versions), async (dir) => {
         await writeFileAtomic(path.join(dir, 'blacklist.json'), Buffer.from(JSON.stringify(list, null, 2)));
         return { files: ['blacklist.json'], summary: { added: list.length - previous.length, total: list.length } };
       });

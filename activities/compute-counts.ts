@@ -4,13 +4,13 @@ import { writeFileAtomic } from '../lib/formats/files';
 import { Published } from '../lib/published';
 import { PUBLISHED_DIR } from '../lib/published-data';
 import { computeQuotas, type QuotaRule, type Quotas } from '../lib/quotas';
-import { ArtifactStore, type StageOutput } from '../lib/store';
+import { stageKeys } from '../lib/stage-keys';
+import type { StageOutput } from '../lib/store';
 import type { SubsetEntry } from '../lib/subsets';
 import type { BuildConfig } from '../workflows/types';
 import { runStage } from './support/context';
 import type { ActivityDeps } from './support/deps';
 
-const VERSION = 1;
 
 /** The published CIFAR-10.1 counts: v4's per keyword (the per-keyword rule's input), v6's quotas per class. */
 const PUBLISHED_COUNTS = { 'per-keyword': 'other_data/keyword_counts_v4.json', balanced: 'other_data/keyword_counts_v6.json' } as const;
@@ -20,7 +20,7 @@ const PUBLISHED_COUNTS = { 'per-keyword': 'other_data/keyword_counts_v4.json', b
  * each keyword's count (sampling.counts: CIFAR-10 images filed under it, its
  * images in the pool, the same for all, or the published CIFAR-10.1 counts).
  */
-export function computeKeywordCounts({ store }: ActivityDeps) {
+export function computeKeywordCounts({ store, versions }: ActivityDeps) {
   return async function computeKeywordCounts(input: {
     subsets: StageOutput;
     sampling: QuotaRule & { counts?: BuildConfig['sampling']['counts']; base?: string };
@@ -36,9 +36,7 @@ export function computeKeywordCounts({ store }: ActivityDeps) {
         throw new InputError('cifar10-match counts CIFAR-10 images filed under each keyword, and a pool has none: use pool, uniform or published', 'sampling.counts');
       }
       const published = counts === 'published' ? await new Published(PUBLISHED_DIR).json<Record<string, unknown>>(PUBLISHED_COUNTS[sampling.method], 'object') : null;
-      // Keyed as before for the original counts, so existing stores keep their entries.
-      const key = ArtifactStore.key('computeKeywordCounts', VERSION, { subsets: subsets.key, sampling: { ...sampling, base: undefined, counts: counts === 'cifar10-match' ? undefined : counts }, classes, excluded, ...(published ? { published } : {}) });
-      return store.stage('computeKeywordCounts', key, async (dir) => {
+      return store.keyedStage(stageKeys.computeKeywordCounts(subsets, { ...sampling, counts }, classes, excluded, published, versions), async (dir) => {
         const entries = await store.readJson<SubsetEntry[]>(subsets.files['subsets.json']);
         const skip = new Set(excluded);
         const countOf = (e: SubsetEntry): number => {

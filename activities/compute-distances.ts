@@ -3,7 +3,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '../lib/formats/files';
 import { writeNpy } from '../lib/formats/npy';
 import { topKNeighbors } from '../lib/knn';
-import { shardKey, shardStageName } from '../lib/sharding';
+import { shardKey } from '../lib/sharding';
 import { loadImageRows, loadImages } from '../lib/stage-files';
 import type { ShardedWork, ShardResult } from '../workflows/types';
 import { runStage } from './support/context';
@@ -18,14 +18,14 @@ const CHUNK = 128;
  * folder, so a retry after a crash resumes where the last attempt stopped.
  * The result stays in the store, merged by mergeShards.
  */
-export function computeDistances({ store, afterChunk }: ActivityDeps) {
+export function computeDistances({ store, afterChunk, versions }: ActivityDeps) {
   return async function computeDistances(input: Extract<ShardedWork, { stage: 'computeDistances' }> & { start: number; end: number }): Promise<ShardResult> {
     const { extract, subsets, start, end, k } = input;
     return runStage(async (heartbeat, context) => {
-      const key = shardKey(input, start, end);
+      const keyed = shardKey(input, start, end, versions);
       let resumed = 0;
-      const out = await store.stage(shardStageName('computeDistances'), key, async (dir) => {
-        const scratch = await store.scratch(shardStageName('computeDistances'), key);
+      const out = await store.keyedStage<{ start: number; end: number; k: number; resumed: number }>(keyed, async (dir) => {
+        const scratch = await store.scratch(keyed.stage, keyed.key);
         // Only this shard's rows: at full scale the candidate file is 1.8 GB.
         const candidates = await loadImageRows(store, subsets, 'candidate_images.npy', start, end);
         const cifar = await loadImages(store, extract, 'cifar10_images.npy');

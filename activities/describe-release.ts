@@ -11,12 +11,12 @@ import {
 } from '../lib/provenance';
 import { quotaOf, type Quotas } from '../lib/quotas';
 import { loadImages, loadImagesAt, loadNeighbors, loadSubsets, tinyDirOf } from '../lib/stage-files';
-import { type ArtifactRef, ArtifactStore, type StageOutput } from '../lib/store';
+import { stageKeys } from '../lib/stage-keys';
+import type { ArtifactRef, ArtifactStore, StageOutput } from '../lib/store';
 import type { ExtractSummary } from '../workflows/types';
 import { runStage } from './support/context';
 import type { ActivityDeps } from './support/deps';
 
-const VERSION = 1;
 
 /** What a describeRelease entry's audit_summary.json holds: the totals, and where explain finds the pixels. */
 export interface AuditSummary {
@@ -48,7 +48,7 @@ async function roundRecord(store: ArtifactStore, labels: RoundLabels): Promise<R
  * the thresholds it passed) and an exclusion row, with its reason and
  * evidence, for every other candidate of the build.
  */
-export function describeRelease({ store }: ActivityDeps) {
+export function describeRelease({ store, versions }: ActivityDeps) {
   return async function describeRelease(input: {
     release: string;
     classes: string[];
@@ -69,14 +69,17 @@ export function describeRelease({ store }: ActivityDeps) {
   }) {
     return runStage(async (heartbeat, context) => {
       const { release, extract, subsets, distances } = input;
-      const key = ArtifactStore.key('describeRelease', VERSION, {
-        release, topK: input.topK, excluded: input.excluded, thresholds: input.thresholds,
-        stages: [extract, input.keywords, subsets, distances, input.counts, input.labels, input.confirmed, input.sample, input.pool].map((s) => s?.key),
-        decisions: [input.labels.decisions?.sha256, input.confirmed.decisions?.sha256],
-        rounds: input.rounds, base: input.base,
-      });
+      const keyed = stageKeys.describeRelease(
+        { release, 'keywords.topK': input.topK, 'keywords.excluded': input.excluded, ...input.thresholds },
+        {
+          extractSources: extract.key, keywords: input.keywords.key, buildKeywordSubsets: subsets.key, computeDistances: distances.key, computeKeywordCounts: input.counts.key,
+          'labels-round1': input.labels.key, 'labels-round2': input.confirmed.key, sampleRelease: input.sample.key, ingestPool: input.pool?.key,
+        },
+        { decisions: [input.labels.decisions?.sha256, input.confirmed.decisions?.sha256], rounds: input.rounds, base: input.base },
+        versions,
+      );
       const prefix = `cifar10.1_${release}`;
-      return store.stage<AuditSummary>('describeRelease', key, async (dir) => {
+      return store.keyedStage<AuditSummary>(keyed, async (dir) => {
         const cifarTrain = extract.summary.cifarTrain;
         const split = (index: number, squared: number): CifarNeighbour => (index < cifarTrain
           ? { split: 'train', index, distance: Math.sqrt(squared) } : { split: 'test', index: index - cifarTrain, distance: Math.sqrt(squared) });

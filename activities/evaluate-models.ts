@@ -7,12 +7,12 @@ import { writeNpy } from '../lib/formats/npy';
 import { agreementTable, formatAgreementTable, type AcceptedMap } from '../lib/agreement';
 import { publishFiles } from '../lib/publish';
 import { loadImages, loadInts } from '../lib/stage-files';
-import { ArtifactStore, type StageOutput } from '../lib/store';
+import { stageKeys } from '../lib/stage-keys';
+import type { ArtifactStore, StageOutput } from '../lib/store';
 import type { ExtractSummary } from '../workflows/types';
 import { runStage } from './support/context';
 import type { ActivityDeps } from './support/deps';
 
-const VERSION = 1;
 
 export interface EvaluationSummary {
   models: number;
@@ -25,7 +25,7 @@ export interface EvaluationSummary {
  * With a predictions folder (CIFAR-10.1's model_predictions layout), its
  * models; without, two baselines trained here on the CIFAR-10 training images.
  */
-export function evaluateModels({ store }: ActivityDeps) {
+export function evaluateModels({ store, versions }: ActivityDeps) {
   return async function evaluateModels(input: {
     release: string;
     exported: StageOutput;
@@ -40,10 +40,8 @@ export function evaluateModels({ store }: ActivityDeps) {
   }) {
     return runStage(async () => {
       const { release, exported, extract, predictionsDir, originalLabels, outDir } = input;
-      const key = ArtifactStore.key('evaluateModels', VERSION, {
-        release, exported: exported.key, extract: extract.key, predictionsDir, originalLabels, labels: input.labels?.key, confirmed: input.confirmed?.key,
-      });
-      const evaluated = await store.stage<EvaluationSummary>('evaluateModels', key, async (dir) => {
+      const keyed = stageKeys.evaluateModels(release, exported, extract, { predictionsDir, originalLabels }, input.labels?.key, input.confirmed?.key, versions);
+      const evaluated = await store.keyedStage<EvaluationSummary>(keyed, async (dir) => {
         const releaseLabels = store.resolve(exported.files[`cifar10.1_${release}_labels.npy`]);
         let predictions = predictionsDir;
         let testLabels = originalLabels;

@@ -9,12 +9,12 @@ import { CORPUS_FILES, readPoolRows } from '../lib/pool';
 import { publishFiles } from '../lib/publish';
 import type { ReleaseSample } from '../lib/sampling';
 import { pythonJson } from '../lib/stage-files';
-import { ArtifactStore, type StageOutput } from '../lib/store';
+import { stageKeys } from '../lib/stage-keys';
+import type { StageOutput } from '../lib/store';
 import type { ExtractSummary, PoolSummary } from '../workflows/types';
 import { runStage } from './support/context';
 import type { ActivityDeps } from './support/deps';
 
-const VERSION = 1;
 
 /**
  * Stage 9: the release files as the published CIFAR-10.1 has them (data and
@@ -23,13 +23,12 @@ const VERSION = 1;
  * `publish` is false: publishRelease does it with the audit files) a copy in
  * `<outDir>/releases/<release>/`, swapped in whole.
  */
-export function exportRelease({ store }: ActivityDeps) {
+export function exportRelease({ store, versions }: ActivityDeps) {
   return async function exportRelease(input: { release: string; sample: StageOutput; extract: StageOutput<ExtractSummary>; pool?: StageOutput<PoolSummary>; outDir: string; columns: number; publish?: boolean }) {
     return runStage(async () => {
       const { release, sample, extract, pool, columns } = input;
-      const key = ArtifactStore.key('exportRelease', VERSION, { release, sample: sample.key, extract: extract.key, columns, ...(pool ? { pool: pool.key } : {}) });
       const prefix = `cifar10.1_${release}`;
-      const exported = await store.stage('exportRelease', key, async (dir) => {
+      const exported = await store.keyedStage(stageKeys.exportRelease(release, sample, extract, columns, pool, versions), async (dir) => {
         const { tiIndices, labels } = await store.readJson<ReleaseSample>(sample.files['sample.json']);
         const files = [`${prefix}_labels.npy`, `${prefix}_ti_indices.json`, `${prefix}_ti_indices_per_keyword.json`];
         await writeNpy(path.join(dir, files[0]), { dtype: 'int32', shape: [labels.length], data: Int32Array.from(labels) });

@@ -6,7 +6,8 @@ import { readCifar10Source } from '../lib/formats/cifar10-archive';
 import { fileIdentity } from '../lib/formats/files';
 import { writeNpy } from '../lib/formats/npy';
 import { TinyImages } from '../lib/formats/tinyimages';
-import { ArtifactStore, type StageOutput } from '../lib/store';
+import { stageKeys, type VersionOverrides } from '../lib/stage-keys';
+import type { ArtifactStore, StageOutput } from '../lib/store';
 import type { ExtractSummary, SourceSpec } from '../workflows/types';
 import type { ActivityDeps } from './support/deps';
 import { ensureScaleCorpus, optionsHash, resolveOptions } from '../lib/scale-corpus';
@@ -15,7 +16,6 @@ import { type Heartbeat, runStage } from './support/context';
 /** Stages that need TinyImages pixels, skipped in a build from the published files. */
 const PIXEL_STAGES = ['findCifar10Keywords', 'assignKeywords', 'buildKeywordSubsets', 'computeDistances', 'checkNearDuplicates'];
 
-const VERSION = 1;
 
 /** Where a source's files are, and what identifies their content for the cache. */
 async function locate(store: ArtifactStore, source: SourceSpec, pool: StageOutput | undefined, heartbeat: Heartbeat, signal: AbortSignal) {
@@ -52,13 +52,12 @@ async function locate(store: ArtifactStore, source: SourceSpec, pool: StageOutpu
 }
 
 /** Stage 0: validates the TinyImages and CIFAR-10 files and stores CIFAR-10 (train, then test) as one .npy. */
-export function extractSources({ store }: ActivityDeps) {
+export function extractSources({ store, versions }: ActivityDeps) {
   return async function extractSources(input: { source: SourceSpec; classes: string[]; pool?: StageOutput }) {
     return runStage(async (heartbeat, context) => {
-      if (input.source.kind === 'published') return publishedSource(store, input.source.dir, input.classes);
+      if (input.source.kind === 'published') return publishedSource(store, input.source.dir, input.classes, versions);
       const where = await locate(store, input.source, input.pool, heartbeat, context.cancellationSignal);
-      const key = ArtifactStore.key('extractSources', VERSION, where.identity);
-      return store.stage<ExtractSummary>('extractSources', key, async (dir) => {
+      return store.keyedStage<ExtractSummary>(stageKeys.extractSources(where.identity, versions), async (dir) => {
         const tiny = await TinyImages.open(where.tinyDir);
         const tinyCount = tiny.count;
         await tiny.close();
@@ -90,14 +89,13 @@ export function extractSources({ store }: ActivityDeps) {
 }
 
 /** A build from the published CIFAR-10.1 files: nothing to extract, and no pixels (TinyImages is withdrawn). */
-async function publishedSource(store: ArtifactStore, dir: string, classes: string[]) {
+async function publishedSource(store: ArtifactStore, dir: string, classes: string[], versions?: VersionOverrides) {
   const missing = [];
   for (const sub of ['other_data', 'datasets']) {
     if (!(await stat(path.join(dir, sub)).then((s) => s.isDirectory(), () => false))) missing.push(sub);
   }
   if (missing.length) throw new InputError(`not a CIFAR-10.1 folder: no ${missing.join(' or ')}/ inside`, dir);
-  const key = ArtifactStore.key('extractSources', VERSION, { published: path.resolve(dir), classes });
-  return store.stage<ExtractSummary & { note: string }>('extractSources', key, async () => ({
+  return store.keyedStage<ExtractSummary & { note: string }>(stageKeys.extractSources({ published: path.resolve(dir), classes }, versions), async () => ({
     files: [],
     summary: {
       tinyDir: null, groundTruth: null, tinyCount: 0, cifarCount: 0, cifarTrain: 0, classes,

@@ -3,14 +3,14 @@ import { DuplicateIndex, searchFile } from '../lib/dupsearch';
 import { writeFileAtomic } from '../lib/formats/files';
 import { hwcToTiny, TinyImages } from '../lib/formats/tinyimages';
 import { assignKeywords as assign, type Match } from '../lib/keywords';
-import { shardKey, shardStageName } from '../lib/sharding';
+import { shardKey } from '../lib/sharding';
+import { stageKeys } from '../lib/stage-keys';
 import { loadImages, loadInts, tinyDirOf } from '../lib/stage-files';
-import { ArtifactStore, type StageOutput } from '../lib/store';
+import type { ArtifactStore, StageOutput } from '../lib/store';
 import type { ExtractSummary, ShardedWork, ShardResult } from '../workflows/types';
 import { runStage } from './support/context';
 import type { ActivityDeps } from './support/deps';
 
-const VERSION = 2;
 const CHUNK = 4096;
 
 // One duplicate index per worker process and CIFAR-10 extraction: building it
@@ -44,11 +44,11 @@ function duplicateIndex(store: ArtifactStore, extract: StageOutput<ExtractSummar
  * `maxDistance` of a CIFAR-10 image, with its keyword. Exact: no LSH misses.
  * The matches stay in the store, merged by mergeShards.
  */
-export function findCifar10Keywords({ store }: ActivityDeps) {
+export function findCifar10Keywords({ store, versions }: ActivityDeps) {
   return async function findCifar10Keywords(input: Extract<ShardedWork, { stage: 'findCifar10Keywords' }> & { start: number; end: number }): Promise<ShardResult> {
     const { extract, start, end, maxDistance } = input;
     return runStage(async (heartbeat, context) => {
-      const out = await store.stage(shardStageName('findCifar10Keywords'), shardKey(input, start, end), async (dir) => {
+      const out = await store.keyedStage(shardKey(input, start, end, versions), async (dir) => {
         const index = await duplicateIndex(store, extract);
         const tiny = await TinyImages.open(tinyDirOf(extract));
         const matches: Match[] = [];
@@ -78,11 +78,10 @@ export function findCifar10Keywords({ store }: ActivityDeps) {
  * Stage 1 (reduce): one keyword per CIFAR-10 image, the most frequent one in
  * its class among its matches; keyword counts per class.
  */
-export function assignKeywords({ store }: ActivityDeps) {
+export function assignKeywords({ store, versions }: ActivityDeps) {
   return async function assignKeywords(input: { extract: StageOutput<ExtractSummary>; matches: StageOutput }) {
     return runStage(async () => {
-      const key = ArtifactStore.key('assignKeywords', VERSION, { extract: input.extract.key, matches: input.matches.key });
-      return store.stage('assignKeywords', key, async (dir) => {
+      return store.keyedStage(stageKeys.assignKeywords(input.extract, input.matches, versions), async (dir) => {
         const labels = await loadInts(store, input.extract, 'cifar10_labels.npy');
         const matches = await store.readJson<Match[]>(input.matches.files['matches.json']);
         const { assigned, byClass, sources } = assign(labels, input.extract.summary.classes, matches);

@@ -2,12 +2,11 @@ import path from 'node:path';
 import { InputError } from '../lib/errors';
 import { checkClassCounts, CORPUS_FILES, ingestPool as ingest, type PoolConfig, poolIdentity, RENDER_ENGINE, scanPool } from '../lib/pool';
 import { poolConfigSchema } from '../lib/pool/config';
-import { ArtifactStore } from '../lib/store';
+import { stageKeys } from '../lib/stage-keys';
 import type { PoolSummary, SourceSpec } from '../workflows/types';
 import { runStage } from './support/context';
 import type { ActivityDeps } from './support/deps';
 
-const VERSION = 1;
 
 /** The files of a pool corpus in its store entry. */
 export const POOL_FILES = ['corpus/tinyimages/tiny_images.bin', 'corpus/tinyimages/tiny_metadata.bin', `corpus/${CORPUS_FILES.rows}`, `corpus/${CORPUS_FILES.skipped}`];
@@ -19,14 +18,13 @@ export const POOL_FILES = ['corpus/tinyimages/tiny_images.bin', 'corpus/tinyimag
  * duplicate files are skipped and listed; a class left with too few images
  * fails the build.
  */
-export function ingestPool({ store }: ActivityDeps) {
+export function ingestPool({ store, versions }: ActivityDeps) {
   return async function ingestPool(input: { source: Extract<SourceSpec, { kind: 'pool' }>; classes: string[]; pool?: PoolConfig }) {
     return runStage(async (heartbeat, context) => {
       const config = input.pool ?? poolConfigSchema.parse({});
       const scanned = await scanPool(input.source.pool, { classes: input.classes, keywordClasses: config.keywordClasses });
       const identity = await poolIdentity(scanned, { signal: context.cancellationSignal });
-      const key = ArtifactStore.key('ingestPool', VERSION, { pool: identity.sha256, resize: config.resize, engine: RENDER_ENGINE, classes: input.classes });
-      const out = await store.stage<PoolSummary>('ingestPool', key, async (dir) => {
+      const out = await store.keyedStage<PoolSummary>(stageKeys.ingestPool(identity.sha256, config.resize, RENDER_ENGINE, input.classes, versions), async (dir) => {
         const summary = await ingest(scanned, path.join(dir, 'corpus'), {
           resize: config.resize,
           signal: context.cancellationSignal,

@@ -2,20 +2,15 @@ import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../lib/errors';
 import { writeFileAtomic } from '../lib/formats/files';
-import { referenceImages } from '../lib/keywords';
-import { acceptedOf, type LabelPage, type PageHeader, PageReader, splitPages, writePages } from '../lib/labeling';
-import { quotaOf, type Quotas } from '../lib/quotas';
-import { loadInts, loadNeighbors, loadSubsets } from '../lib/stage-files';
+import { acceptedOf, decisionKey, type PageHeader, PageReader, roundPages, writePages } from '../lib/labeling';
+import { stageKeys, type VersionOverrides } from '../lib/stage-keys';
+import { loadNeighbors, loadSubsets } from '../lib/stage-files';
 import { type ArtifactRef, ArtifactStore, type StageOutput } from '../lib/store';
 import type { PageDecision, PreparedRound, PrepareRoundInput } from '../workflows/types';
 import { runStage } from './support/context';
 import type { ActivityDeps } from './support/deps';
 
-const PAGES_VERSION = 1;
 const DECISION_VERSION = 2;
-const LABELS_VERSION = 3;
-/** CIFAR-10 images of a keyword shown beside its pages, for reference. */
-const REFERENCES = 16;
 
 /** Accepted (or offered) TinyImages indices per class and keyword. */
 type ByKeyword = Record<string, Record<string, number[]>>;
@@ -27,11 +22,6 @@ type ByKeyword = Record<string, Record<string, number[]>>;
  * (labeler, time, how), and the round's pages (which images each page offered).
  */
 export type RoundLabels = StageOutput<{ round: number; keywords: number; pages: number; accepted: number }> & { labelers: ArtifactRef; decisions: ArtifactRef; pages: ArtifactRef };
-
-/** Decisions are stored per page content, so an identical page (a rebuild, or v6 after v4) is never asked twice. */
-function decisionKey(page: LabelPage, mode: string): string {
-  return ArtifactStore.key('decision', DECISION_VERSION, { mode, round: page.round, id: page.id, className: page.className, keyword: page.keyword, offered: page.offered });
-}
 
 /** Keeps a batch of page decisions in the store; the reference travels instead of the decisions. */
 async function saveBatch(store: ArtifactStore, round: number, decisions: PageDecision[]): Promise<ArtifactRef> {
@@ -49,36 +39,16 @@ async function saveBatch(store: ArtifactStore, round: number, decisions: PageDec
  */
 async function preparePages(
   store: ArtifactStore,
+  versions: VersionOverrides | undefined,
   stage: 'labelCandidates' | 'confirmCandidates',
   input: PrepareRoundInput,
   offer: (entry: { className: string; keyword: string; rows: number[] }, tiIndices: Int32Array) => number[],
   excludedOf: (className: string, keyword: string) => string[] | undefined = () => undefined,
 ): Promise<PreparedRound> {
   const { round, mode, pageSize, subsets, extract } = input;
-  const { tiIndices, entries, rowOf } = await loadSubsets(store, subsets);
-  const quotas = await store.readJson<Quotas>(input.counts.files['quotas.json']);
-  const cifarKeywords = await store.readJson<Array<string | null>>(input.keywords.files['cifar_keywords.json']);
-  const cifarLabels = await loadInts(store, extract, 'cifar10_labels.npy');
-  // Beside a page, CIFAR-10 images of its keyword; for a keyword without any (a pool's), of its class.
-  const referencesOf = (entry: { keyword: string; classIndex: number }) => {
-    const own = referenceImages(cifarKeywords, entry.keyword, REFERENCES);
-    if (own.length) return own;
-    const ofClass: number[] = [];
-    for (let i = 0; i < cifarLabels.length && ofClass.length < REFERENCES; i++) if (cifarLabels[i] === entry.classIndex) ofClass.push(i);
-    return ofClass;
-  };
-  const pages = entries.flatMap((entry) => {
-    const needed = quotaOf(quotas, entry.className, entry.keyword);
-    if (needed === 0) return [];
-    const offered = offer(entry, tiIndices);
-    return splitPages({
-      round, className: entry.className, keyword: entry.keyword, needed, offered,
-      rows: offered.map((ti) => rowOf.get(ti)!), preselect: round === 2, references: referencesOf(entry),
-    }, pageSize);
-  });
-  const refs = { round, images: subsets.files['candidate_images.npy'], cifarImages: extract.files['cifar10_images.npy'] };
-  const key = ArtifactStore.key(stage, PAGES_VERSION, { pages: pages.map((p) => [p.id, p.digest]), images: refs.images.sha256, cifar: refs.cifarImages.sha256 });
-  const out = await store.stage(stage, key, async (dir) => {
+  const { pages, refs } = await roundPages(store, { round, pageSize, subsets, extract, keywords: input.keywords, counts: input.counts }, offer);
+  const keyed = stageKeys.roundPages(stage, pages.map((p): [string, string] => [p.id, p.digest]), refs.images.sha256, refs.cifarImages.sha256, versions);
+  const out = await store.keyedStage(keyed, async (dir) => {
     await writePages(dir, pages, refs);
     return { files: ['pages.jsonl', 'pages.json'], summary: { round, pages: pages.length, images: pages.reduce((n, p) => n + p.offered.length, 0) } };
   });
@@ -94,7 +64,7 @@ async function preparePages(
     pending.push(excluded?.length ? [page.id, page.offered.length, page.digest, excluded] : [page.id, page.offered.length, page.digest]);
   }
   return {
-    stage, key, cached: out.cached && pending.length === 0,
+    stage, key: keyed.key, cached: out.cached && pending.length === 0,
     pages: out.files['pages.json'], pending, decided: decided.length ? await saveBatch(store, round, decided) : null, total: pages.length,
   };
 }
@@ -103,9 +73,9 @@ async function preparePages(
  * Stage 5 (prepare): pages of each keyword with a quota: its candidates that
  * are not CIFAR-10 images. The round's workflow then waits for decisions.
  */
-export function labelCandidates({ store }: ActivityDeps) {
+export function labelCandidates({ store, versions }: ActivityDeps) {
   return async function labelCandidates(input: PrepareRoundInput): Promise<PreparedRound> {
-    return runStage(() => preparePages(store, 'labelCandidates', input, (entry, tiIndices) => entry.rows.map((row) => tiIndices[row])));
+    return runStage(() => preparePages(store, versions, 'labelCandidates', input, (entry, tiIndices) => entry.rows.map((row) => tiIndices[row])));
   };
 }
 
@@ -114,7 +84,7 @@ export function labelCandidates({ store }: ActivityDeps) {
  * `minCifarDistance` of a CIFAR-10 image, offered for confirmation; a keyword's
  * round-1 labelers may not confirm it (the two-person rule).
  */
-export function confirmCandidates({ store }: ActivityDeps) {
+export function confirmCandidates({ store, versions }: ActivityDeps) {
   return async function confirmCandidates(input: PrepareRoundInput): Promise<PreparedRound> {
     return runStage(async () => {
       const labels = input.labels as RoundLabels | undefined;
@@ -123,7 +93,7 @@ export function confirmCandidates({ store }: ActivityDeps) {
       const accepted = await store.readJson<ByKeyword>(labels.files['accepted.json']);
       const labelers = labels.labelers ? await store.readJson<Record<string, string[]>>(labels.labelers) : {};
       const { rowOf } = await loadSubsets(store, input.subsets);
-      return preparePages(store, 'confirmCandidates', input,
+      return preparePages(store, versions, 'confirmCandidates', input,
         (entry) => (accepted[entry.className]?.[entry.keyword] ?? []).filter((ti) => neighbors.nearest(rowOf.get(ti)!) > (input.minCifarDistance ?? 0)),
         (className, keyword) => labelers[`${className}/${keyword}`]);
     });
@@ -142,7 +112,7 @@ export function saveDecisions({ store }: ActivityDeps) {
  * never asked again), the accepted images per class and keyword, who decided
  * each keyword, and an append-only log of who decided what and when.
  */
-export function recordLabels({ store }: ActivityDeps) {
+export function recordLabels({ store, versions }: ActivityDeps) {
   return async function recordLabels(input: { round: 1 | 2; mode: string; pages: ArtifactRef; decided: ArtifactRef | null; batches: ArtifactRef[] }): Promise<RoundLabels> {
     return runStage(async () => {
       const pages = await (await PageReader.open(store, input.pages)).all();
@@ -173,8 +143,7 @@ export function recordLabels({ store }: ActivityDeps) {
         return { files: ['labelers.json', 'decisions.json'], summary: { keywords: Object.keys(labelers).length } };
       });
       // Keyed by what was accepted, not by who or when: the same decisions give the same release.
-      const key = ArtifactStore.key(`labels-round${input.round}`, LABELS_VERSION, { accepted, offered });
-      const labels = await store.stage(`labels-round${input.round}`, key, async (dir) => {
+      const labels = await store.keyedStage(stageKeys.labels(input.round, accepted, offered, versions), async (dir) => {
         await writeFileAtomic(path.join(dir, 'accepted.json'), Buffer.from(JSON.stringify(accepted, null, 2)));
         await writeFileAtomic(path.join(dir, 'offered.json'), Buffer.from(JSON.stringify(offered, null, 2)));
         const total = Object.values(accepted).reduce((n, kws) => n + Object.values(kws).reduce((m, l) => m + l.length, 0), 0);

@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { writeFileAtomic } from '../lib/formats/files';
 import { CORPUS_FILES, poolKeywordCounts, readPoolRows } from '../lib/pool';
-import { ArtifactStore, type StageOutput } from '../lib/store';
+import { stageKeys } from '../lib/stage-keys';
+import type { StageOutput } from '../lib/store';
 import type { ExtractSummary } from '../workflows/types';
 import { runStage } from './support/context';
 import type { ActivityDeps } from './support/deps';
 
-const VERSION = 1;
 
 /**
  * Stage 1 of a build from a pool: the keywords of each class and their images,
@@ -15,11 +15,10 @@ const VERSION = 1;
  * are those of assignKeywords, so the stages after it run unchanged: no
  * CIFAR-10 image is a pool image.
  */
-export function poolKeywords({ store }: ActivityDeps) {
+export function poolKeywords({ store, versions }: ActivityDeps) {
   return async function poolKeywords(input: { extract: StageOutput<ExtractSummary>; pool: StageOutput }) {
     return runStage(async () => {
-      const key = ArtifactStore.key('poolKeywords', VERSION, { extract: input.extract.key, pool: input.pool.key });
-      return store.stage('poolKeywords', key, async (dir) => {
+      return store.keyedStage(stageKeys.poolKeywords(input.extract, input.pool, versions), async (dir) => {
         const rows = await readPoolRows(store.resolve(input.pool.files[`corpus/${CORPUS_FILES.rows}`]));
         const byClass = poolKeywordCounts(rows, input.extract.summary.classes);
         const write = (name: string, value: unknown) => writeFileAtomic(path.join(dir, name), Buffer.from(JSON.stringify(value, null, 2)));

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { publishFiles } from '../lib/publish';
+import { holdsExactly, publishFiles } from '../lib/publish';
 import type { ArtifactRef } from '../lib/store';
 import { runStage } from './support/context';
 import type { ActivityDeps } from './support/deps';
@@ -13,8 +13,12 @@ import type { ActivityDeps } from './support/deps';
 export function publishRelease({ store }: ActivityDeps) {
   return async function publishRelease(input: { release: string; outDir: string; files: Record<string, ArtifactRef> }) {
     return runStage(async () => {
-      const releaseDir = await publishFiles(store, input.files, path.join(input.outDir, 'releases', input.release));
-      return { stage: 'publishRelease', cached: false, releaseDir, files: Object.fromEntries(Object.entries(input.files).map(([name, ref]) => [name, ref.sha256])) };
+      const files = Object.fromEntries(Object.entries(input.files).map(([name, ref]) => [name, ref.sha256]));
+      const target = path.join(input.outDir, 'releases', input.release);
+      // Cached: the folder holds exactly these files already (publishFiles leaves it alone then).
+      const cached = await holdsExactly(target, files);
+      const releaseDir = await publishFiles(store, input.files, target);
+      return { stage: 'publishRelease', cached, releaseDir, files };
     });
   };
 }

@@ -1,12 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { holdsExactly } from '../lib/publish';
-import { ArtifactStore, type ArtifactRef } from '../lib/store';
+import { stageKeys } from '../lib/stage-keys';
+import type { ArtifactRef } from '../lib/store';
 import type { BuildResult, SourceSpec } from '../workflows/types';
 import { runStage } from './support/context';
 import type { ActivityDeps } from './support/deps';
 
-const VERSION = 1;
 
 /** Which finished build a record is of: its release, config and source (the store is the one it is kept in). */
 export interface ReleaseKey {
@@ -15,7 +15,7 @@ export interface ReleaseKey {
   source: SourceSpec;
 }
 
-const keyOf = ({ release, configHash, source }: ReleaseKey) => ArtifactStore.key('recordRelease', VERSION, { release, configHash, source });
+const keyOf = ({ release, configHash, source }: ReleaseKey) => stageKeys.recordRelease(release, configHash, source);
 
 /**
  * The last stage of a build: its result, kept in the store, so that a release
@@ -24,7 +24,7 @@ const keyOf = ({ release, configHash, source }: ReleaseKey) => ArtifactStore.key
  */
 export function recordRelease({ store }: ActivityDeps) {
   return async function recordRelease(input: ReleaseKey & { result: BuildResult }) {
-    return runStage(() => store.stage('recordRelease', keyOf(input), async (dir) => {
+    return runStage(() => store.keyedStage(keyOf(input), async (dir) => {
       await writeFile(path.join(dir, 'result.json'), JSON.stringify(input.result, null, 2));
       return { files: ['result.json'], summary: { release: input.result.release, images: input.result.images, releaseDir: input.result.releaseDir } };
     }));
@@ -40,7 +40,7 @@ export function recordRelease({ store }: ActivityDeps) {
 export function findRelease({ store }: ActivityDeps) {
   return async function findRelease(input: ReleaseKey): Promise<{ result: BuildResult | null; reason: string }> {
     return runStage(async () => {
-      const entry = await store.lookup<object>('recordRelease', keyOf(input));
+      const entry = await store.lookup<object>('recordRelease', keyOf(input).key);
       if (!entry) return { result: null, reason: 'not built in this store yet' };
       const result = await store.readJson<BuildResult>(entry.files['result.json']);
       const refs = [result.manifest, result.perKeyword, result.blacklist].filter((r): r is ArtifactRef => Boolean(r));

@@ -3,12 +3,12 @@ import { writeFileAtomic } from '../lib/formats/files';
 import type { Quotas } from '../lib/quotas';
 import { createRng } from '../lib/rng';
 import { type ReleaseSample, sampleV4, sampleV6 } from '../lib/sampling';
-import { ArtifactStore, type ArtifactRef, type StageOutput } from '../lib/store';
+import { stageKeys } from '../lib/stage-keys';
+import type { ArtifactRef, StageOutput } from '../lib/store';
 import type { BuildConfig } from '../workflows/types';
 import { runStage } from './support/context';
 import type { ActivityDeps } from './support/deps';
 
-const VERSION = 1;
 
 export interface SampleSummary {
   images: number;
@@ -20,7 +20,7 @@ export interface SampleSummary {
  * keyword's quota from its confirmed images; v6 grows from the v4 release to
  * 200 images per class. Blacklisted images are never drawn.
  */
-export function sampleRelease({ store }: ActivityDeps) {
+export function sampleRelease({ store, versions }: ActivityDeps) {
   return async function sampleRelease(input: {
     release: string;
     seed: number;
@@ -35,10 +35,8 @@ export function sampleRelease({ store }: ActivityDeps) {
   }) {
     return runStage(async () => {
       const { seed, rng: rngConfig, classes, counts, confirmed, blacklist, basePerKeyword } = input;
-      const key = ArtifactStore.key('sampleRelease', VERSION, {
-        seed, rng: rngConfig, classes, counts: counts.key, confirmed: confirmed.key, blacklist: blacklist?.sha256, base: basePerKeyword?.sha256,
-      });
-      return store.stage<SampleSummary>('sampleRelease', key, async (dir) => {
+      const keyed = stageKeys.sampleRelease({ seed, rng: rngConfig, classes }, counts, confirmed, blacklist?.sha256, basePerKeyword?.sha256, versions);
+      return store.keyedStage<SampleSummary>(keyed, async (dir) => {
         const quotas = await store.readJson<Quotas>(counts.files['quotas.json']);
         const accepted = await store.readJson<Record<string, Record<string, number[]>>>(confirmed.files['accepted.json']);
         const black = blacklist ? await store.readJson<number[]>(blacklist) : [];

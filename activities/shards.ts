@@ -5,6 +5,7 @@ import { writeFileAtomic } from '../lib/formats/files';
 import { writeNpyChunks } from '../lib/formats/npy';
 import type { Match } from '../lib/keywords';
 import { mergedKey, planRanges, SHARD_BOUNDS, shardKey, shardStageName } from '../lib/sharding';
+import type { VersionOverrides } from '../lib/stage-keys';
 import { loadInts } from '../lib/stage-files';
 import type { ArtifactStore, StageOutput } from '../lib/store';
 import type { ShardedWork, ShardPlan } from '../workflows/types';
@@ -24,10 +25,10 @@ function totalOf(work: ShardedWork): number {
  * its shards, as many as the data size and the workers polling the store's
  * queue call for.
  */
-export function planShards({ store, client }: ActivityDeps) {
+export function planShards({ store, client, versions }: ActivityDeps) {
   return async function planShards(work: ShardedWork): Promise<ShardPlan> {
     return runStage(async (_heartbeat, context) => {
-      const merged = await store.lookup<object>(work.stage, mergedKey(work));
+      const merged = await store.lookup<object>(work.stage, mergedKey(work, versions).key);
       let workers = 1;
       if (client) {
         const { pollers } = await client.workflowService.describeTaskQueue({
@@ -44,25 +45,25 @@ export function planShards({ store, client }: ActivityDeps) {
 }
 
 /** The stored output of one shard (just made by its activity). */
-async function shardOutput(store: ArtifactStore, work: ShardedWork, [start, end]: [number, number]): Promise<StageOutput> {
-  const out = await store.lookup<object>(shardStageName(work.stage), shardKey(work, start, end));
+async function shardOutput(store: ArtifactStore, work: ShardedWork, [start, end]: [number, number], versions?: VersionOverrides): Promise<StageOutput> {
+  const out = await store.lookup<object>(shardStageName(work.stage), shardKey(work, start, end, versions).key);
   // A shard that vanished between its activity and the merge (a cleaned store) cannot come back by retrying the merge.
   if (!out) throw new InputError(`shard ${start}..${end - 1} is not in the store (removed while the build ran?): run the build again`, work.stage);
   return out;
 }
 
 /** Merges a sharded stage's shards into its output: all matches in one file, or all neighbours in one N×k array. */
-export function mergeShards({ store }: ActivityDeps) {
+export function mergeShards({ store, versions }: ActivityDeps) {
   return async function mergeShards(input: { work: ShardedWork; shards: Array<[number, number]> }): Promise<StageOutput> {
     const { work, shards } = input;
     shards.forEach(([start, end], i) => {
       if (start !== (i === 0 ? 0 : shards[i - 1][1]) || end <= start) throw new RangeError(`shards must cover 0..${totalOf(work)} in order; shard ${i} is ${start}..${end}`);
     });
     if ((shards.at(-1)?.[1] ?? 0) !== totalOf(work)) throw new RangeError(`shards end at ${shards.at(-1)?.[1] ?? 0}, the stage covers ${totalOf(work)}`);
-    return runStage(() => store.stage<object>(work.stage, mergedKey(work), async (dir) => {
+    return runStage(() => store.keyedStage<object>(mergedKey(work, versions), async (dir) => {
       if (work.stage === 'findCifar10Keywords') {
         const matches: Match[] = [];
-        for (const range of shards) matches.push(...await store.readJson<Match[]>((await shardOutput(store, work, range)).files['matches.json']));
+        for (const range of shards) matches.push(...await store.readJson<Match[]>((await shardOutput(store, work, range, versions)).files['matches.json']));
         await writeFileAtomic(path.join(dir, 'matches.json'), Buffer.from(JSON.stringify(matches)));
         return { files: ['matches.json'], summary: { images: totalOf(work), shards: shards.length, matches: matches.length } };
       }
@@ -70,7 +71,7 @@ export function mergeShards({ store }: ActivityDeps) {
       for (const name of ['neighbors.npy', 'distances.npy']) {
         await writeNpyChunks(path.join(dir, name), 'int32', [total, work.k], (async function* () {
           for (const range of shards) {
-            const part = await loadInts(store, await shardOutput(store, work, range), name);
+            const part = await loadInts(store, await shardOutput(store, work, range, versions), name);
             yield new Uint8Array(part.buffer, part.byteOffset, part.byteLength);
           }
         })());

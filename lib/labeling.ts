@@ -8,7 +8,10 @@ import path from 'node:path';
 import { InputError } from './errors';
 import { writeFileAtomic } from './formats/files';
 import { sha256Json } from './hash';
-import type { ArtifactRef, ArtifactStore } from './store';
+import { referenceImages } from './keywords';
+import { quotaOf, type Quotas } from './quotas';
+import { loadInts, loadSubsets } from './stage-files';
+import { type ArtifactRef, ArtifactStore } from './store';
 
 /** Images per page unless the config says otherwise: a screenful or two, and a decision stays a few KB. */
 export const DEFAULT_PAGE_SIZE = 1000;
@@ -157,4 +160,49 @@ export class PageReader {
     const text = await readFile(this.linesFile, 'utf8');
     return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as LabelPage);
   }
+}
+
+/** CIFAR-10 images of a keyword shown beside its pages, for reference. */
+const REFERENCES = 16;
+
+/** Decisions are stored per page content, so an identical page (a rebuild, or v6 after v4) is never asked twice. */
+export function decisionKey(page: LabelPage, mode: string): string {
+  return ArtifactStore.key('decision', 2, { mode, round: page.round, id: page.id, className: page.className, keyword: page.keyword, offered: page.offered });
+}
+
+type Files = { files: Record<string, ArtifactRef> };
+
+/**
+ * The pages of a round, from one task per keyword with a quota: what each
+ * offers (`offer`: round 1, the keyword's candidates; round 2, the first
+ * round's choices not too close to CIFAR-10), with the CIFAR-10 images shown
+ * beside them (the keyword's; for a keyword without any, a pool's, its class's).
+ */
+export async function roundPages(
+  store: ArtifactStore,
+  input: { round: 1 | 2; pageSize: number; subsets: Files; extract: Files; keywords: Files; counts: Files },
+  offer: (entry: { className: string; keyword: string; rows: number[] }, tiIndices: Int32Array) => number[],
+): Promise<{ pages: LabelPage[]; refs: { round: 1 | 2; images: ArtifactRef; cifarImages: ArtifactRef } }> {
+  const { round, pageSize, subsets, extract } = input;
+  const { tiIndices, entries, rowOf } = await loadSubsets(store, subsets);
+  const quotas = await store.readJson<Quotas>(input.counts.files['quotas.json']);
+  const cifarKeywords = await store.readJson<Array<string | null>>(input.keywords.files['cifar_keywords.json']);
+  const cifarLabels = await loadInts(store, extract, 'cifar10_labels.npy');
+  const referencesOf = (entry: { keyword: string; classIndex: number }) => {
+    const own = referenceImages(cifarKeywords, entry.keyword, REFERENCES);
+    if (own.length) return own;
+    const ofClass: number[] = [];
+    for (let i = 0; i < cifarLabels.length && ofClass.length < REFERENCES; i++) if (cifarLabels[i] === entry.classIndex) ofClass.push(i);
+    return ofClass;
+  };
+  const pages = entries.flatMap((entry) => {
+    const needed = quotaOf(quotas, entry.className, entry.keyword);
+    if (needed === 0) return [];
+    const offered = offer(entry, tiIndices);
+    return splitPages({
+      round, className: entry.className, keyword: entry.keyword, needed, offered,
+      rows: offered.map((ti) => rowOf.get(ti)!), preselect: round === 2, references: referencesOf(entry),
+    }, pageSize);
+  });
+  return { pages, refs: { round, images: subsets.files['candidate_images.npy'], cifarImages: extract.files['cifar10_images.npy'] } };
 }

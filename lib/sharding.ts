@@ -2,7 +2,7 @@
 // and the workers present, never from a number the user tunes; the merged
 // output's key depends only on the data, so a rebuild finds it in the store
 // whatever split was used.
-import { ArtifactStore } from './store';
+import { type Keyed, stageKeys, type VersionOverrides } from './stage-keys';
 
 type Ref = { sha256: string };
 
@@ -11,33 +11,23 @@ export type ShardedStageInputs =
   | { stage: 'findCifar10Keywords'; extract: { key: string }; maxDistance: number }
   | { stage: 'computeDistances'; extract: { files: Record<string, Ref> }; subsets: { files: Record<string, Ref> }; k: number };
 
-/** Code versions of the sharded stages: a change to a stage's output bumps its version. */
-const VERSIONS = { findCifar10Keywords: 2, computeDistances: 2 } as const;
-
-/**
- * What identifies a sharded stage's output. Distances are keyed by the images
- * themselves, not the upstream stages: v4 and v6 share their candidates when
- * their keyword lists do.
- */
-function identity(work: ShardedStageInputs): object {
-  return work.stage === 'findCifar10Keywords'
-    ? { extract: work.extract.key, maxDistance: work.maxDistance }
-    : { cifar: work.extract.files['cifar10_images.npy'].sha256, candidates: work.subsets.files['candidate_images.npy'].sha256, k: work.k };
-}
-
 /** Store stage name of a sharded stage's shards (the merged output is under the stage's own name). */
 export function shardStageName(stage: ShardedStageInputs['stage']): string {
   return `${stage}-shards`;
 }
 
 /** Cache key of one shard [start, end) of a stage. */
-export function shardKey(work: ShardedStageInputs, start: number, end: number): string {
-  return ArtifactStore.key(shardStageName(work.stage), VERSIONS[work.stage], { ...identity(work), start, end });
+export function shardKey(work: ShardedStageInputs, start: number, end: number, versions?: VersionOverrides): Keyed {
+  return work.stage === 'findCifar10Keywords'
+    ? stageKeys.findCifar10KeywordsShard(work.extract, work.maxDistance, start, end, versions)
+    : stageKeys.computeDistancesShard(work.extract, work.subsets, work.k, start, end, versions);
 }
 
 /** Cache key of a stage's merged output: independent of how it was split. */
-export function mergedKey(work: ShardedStageInputs): string {
-  return ArtifactStore.key(work.stage, VERSIONS[work.stage], identity(work));
+export function mergedKey(work: ShardedStageInputs, versions?: VersionOverrides): Keyed {
+  return work.stage === 'findCifar10Keywords'
+    ? stageKeys.findCifar10Keywords(work.extract, work.maxDistance, versions)
+    : stageKeys.computeDistances(work.extract, work.subsets, work.k, versions);
 }
 
 /** Bounds on a shard of each stage, in items (TinyImages images, candidates). */

@@ -31,6 +31,8 @@ interface Manifest<S> {
   key: string;
   files: Record<string, ArtifactRef>;
   summary: S;
+  /** What the key was made of (lib/stage-keys.ts), so that a later plan can say what changed. */
+  made?: { version: number; parts: unknown };
 }
 
 /**
@@ -94,7 +96,8 @@ export class ArtifactStore {
         return null;
       }
     }
-    return { ...manifest, cached: true };
+    const { made: _made, ...output } = manifest;
+    return { ...output, cached: true };
   }
 
   /** Whether a stored file is there with its recorded size and SHA-256. */
@@ -112,6 +115,7 @@ export class ArtifactStore {
     stage: string,
     key: string,
     produce: (dir: string) => Promise<{ files: string[]; summary: S }>,
+    keyParts?: { version: number; parts: unknown },
   ): Promise<StageOutput<S>> {
     if (!/^[A-Za-z0-9_-]+$/.test(stage)) throw new Error(`bad stage name "${stage}"`);
     const found = await this.lookup<S>(stage, key);
@@ -131,10 +135,11 @@ export class ArtifactStore {
           bytes: size,
         };
       }
-      const manifest: Manifest<S> = { stage, key, files: refs, summary };
+      const manifest: Manifest<S> = { stage, key, files: refs, summary, ...(keyParts ? { made: keyParts } : {}) };
       await writeFile(path.join(tmp, ENTRY), JSON.stringify(manifest, null, 2));
       await syncDir(tmp);
-      let made: StageOutput<S> = { ...manifest, cached: false };
+      const { made: _made, ...output } = manifest;
+      let made: StageOutput<S> = { ...output, cached: false };
       try {
         await rename(tmp, final);
       } catch (err) {
@@ -157,6 +162,20 @@ export class ArtifactStore {
     } catch (err) {
       await rm(tmp, { recursive: true, force: true });
       throw err;
+    }
+  }
+
+  /** stage() for a key made of named parts (lib/stage-keys.ts), which the entry keeps. */
+  keyedStage<S>(keyed: { stage: string; key: string; version: number; parts: unknown }, produce: (dir: string) => Promise<{ files: string[]; summary: S }>): Promise<StageOutput<S>> {
+    return this.stage(keyed.stage, keyed.key, produce, { version: keyed.version, parts: keyed.parts });
+  }
+
+  /** What an entry's key was made of, if it recorded it (entries made through keyedStage). */
+  async madeOf(stage: string, key: string): Promise<{ version: number; parts: unknown } | null> {
+    try {
+      return (JSON.parse(await readFile(path.join(this.entryDir(stage, key), ENTRY), 'utf8')) as Manifest<unknown>).made ?? null;
+    } catch {
+      return null;
     }
   }
 

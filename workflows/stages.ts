@@ -44,8 +44,8 @@ export class Progress {
   }
 
   /** Records a finished stage and passes its output on. */
-  record<T extends { stage: string; cached: boolean }>(out: T, shards?: StageDone['shards']): T {
-    this.done.push({ stage: out.stage, cached: out.cached, ...(shards ? { shards } : {}) });
+  record<T extends { stage: string; cached: boolean; key?: string }>(out: T, shards?: StageDone['shards']): T {
+    this.done.push({ stage: out.stage, cached: out.cached, ...(out.key ? { key: out.key } : {}), ...(shards ? { shards } : {}) });
     return out;
   }
 

@@ -57,6 +57,8 @@ export interface BuildResult {
 export interface StageDone {
   stage: string;
   cached: boolean;
+  /** Its cache key (what `plan` and `diff` compare). */
+  key?: string;
   shards?: { computed: number; cached: number };
 }
 

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { VersionOverrides } from '../../lib/stage-keys';
 import type { ArtifactStore } from '../../lib/store';
 
 /** What every activity factory receives; only worker/ (and the tests' workers) build it. */
@@ -12,4 +13,6 @@ export interface ActivityDeps {
    * takes well under a second).
    */
   afterChunk?: (stage: string) => Promise<void>;
+  /** Stage code versions other than lib/stage-keys.ts's: tests stand for a code change with them. */
+  versions?: VersionOverrides;
 }

@@ -77,7 +77,7 @@ describe('computeDistances (one shard) in an activity context', () => {
     });
     await new MockActivityEnvironment().run(computeDistances({ store: fresh }), { ...shard, extract: await copy(work.extract) as typeof work.extract, subsets: await copy(work.subsets) as typeof work.subsets });
     const read = async (s: ArtifactStore) => {
-      const out = await s.lookup(shardStageName('computeDistances'), shardKey(shard, 0, CANDIDATES));
+      const out = await s.lookup(shardStageName('computeDistances'), shardKey(shard, 0, CANDIDATES).key);
       return Promise.all(['neighbors.npy', 'distances.npy'].map((n) => loadInts(s, out!, n)));
     };
     const [resumedOut, freshOut] = await Promise.all([read(store), read(fresh)]);

@@ -48,13 +48,16 @@ describe('keys', () => {
     ({ stage: 'computeDistances' as const, extract: { files: { 'cifar10_images.npy': ref(cifar) } }, subsets: { files: { 'candidate_images.npy': ref(candidates) } }, k });
 
   it('keys the merged output by the data only, and each shard by its range too', () => {
-    expect(mergedKey(distances('a', 'b'))).toBe(mergedKey(distances('a', 'b')));
-    expect(mergedKey(distances('a', 'b'))).not.toBe(mergedKey(distances('a', 'c')));
-    expect(mergedKey(distances('a', 'b'))).not.toBe(mergedKey(distances('a', 'b', 5)));
-    expect(shardKey(distances('a', 'b'), 0, 10)).not.toBe(shardKey(distances('a', 'b'), 0, 11));
-    expect(shardKey(distances('a', 'b'), 0, 10)).not.toBe(mergedKey(distances('a', 'b')));
+    const merged = (...args: Parameters<typeof distances>) => mergedKey(distances(...args)).key;
+    expect(merged('a', 'b')).toBe(merged('a', 'b'));
+    expect(merged('a', 'b')).not.toBe(merged('a', 'c'));
+    expect(merged('a', 'b')).not.toBe(merged('a', 'b', 5));
+    expect(shardKey(distances('a', 'b'), 0, 10).key).not.toBe(shardKey(distances('a', 'b'), 0, 11).key);
+    expect(shardKey(distances('a', 'b'), 0, 10).key).not.toBe(merged('a', 'b'));
+    expect(shardKey(distances('a', 'b'), 0, 10).stage).toBe('computeDistances-shards');
     const keywords = (key: string, maxDistance = 1) => ({ stage: 'findCifar10Keywords' as const, extract: { key }, maxDistance });
-    expect(mergedKey(keywords('e1'))).not.toBe(mergedKey(keywords('e2')));
-    expect(mergedKey(keywords('e1'))).not.toBe(mergedKey(keywords('e1', 2)));
+    expect(mergedKey(keywords('e1')).key).not.toBe(mergedKey(keywords('e2')).key);
+    expect(mergedKey(keywords('e1')).key).not.toBe(mergedKey(keywords('e1', 2)).key);
+    expect(mergedKey(keywords('e1'), { findCifar10Keywords: 99 }).key).not.toBe(mergedKey(keywords('e1')).key);
   });
 });
