@@ -3,7 +3,6 @@ import path from 'node:path';
 import { ensureDemoCorpus } from '../lib/demo/generate';
 import { InputError } from '../lib/errors';
 import { readCifar10Source } from '../lib/formats/cifar10-archive';
-import { fileIdentity } from '../lib/formats/files';
 import { writeNpy } from '../lib/formats/npy';
 import { TinyImages } from '../lib/formats/tinyimages';
 import { stageKeys, type VersionOverrides } from '../lib/stage-keys';
@@ -11,6 +10,7 @@ import type { ArtifactStore, StageOutput } from '../lib/store';
 import type { ExtractSummary, SourceSpec } from '../workflows/types';
 import type { ActivityDeps } from './support/deps';
 import { ensureScaleCorpus, optionsHash, resolveOptions } from '../lib/scale-corpus';
+import { sourceIdentity } from '../lib/source-identity';
 import { type Heartbeat, runStage } from './support/context';
 
 /** Stages that need TinyImages pixels, skipped in a build from the published files. */
@@ -22,31 +22,24 @@ async function locate(store: ArtifactStore, source: SourceSpec, pool: StageOutpu
   if (source.kind === 'demo') {
     const dir = path.join(store.root, 'demo', `seed-${source.seed}`);
     await ensureDemoCorpus(dir, source.seed);
-    return {
-      tinyDir: path.join(dir, 'tinyimages'),
-      cifar10: path.join(dir, 'cifar10'),
-      groundTruth: path.join(dir, 'ground_truth.json'),
-      identity: { demo: source.seed },
-    };
+    return { tinyDir: path.join(dir, 'tinyimages'), cifar10: path.join(dir, 'cifar10'), groundTruth: path.join(dir, 'ground_truth.json'), identity: await sourceIdentity(source) };
   }
   if (source.kind === 'synthetic') {
     const { kind: _kind, ...given } = source;
     const opts = resolveOptions(given);
     const dir = path.join(store.root, 'synthetic', `${opts.images}-${opts.candidates}-seed-${opts.seed}-${optionsHash(opts).slice(0, 8)}`);
     const corpus = await ensureScaleCorpus(dir, opts, { signal, onProgress: (done, total) => heartbeat.update({ done, total }) });
-    return { tinyDir: corpus.tinyImagesDir, cifar10: corpus.cifar10Dir, groundTruth: corpus.groundTruthFile, identity: { synthetic: opts } };
+    return { tinyDir: corpus.tinyImagesDir, cifar10: corpus.cifar10Dir, groundTruth: corpus.groundTruthFile, identity: await sourceIdentity(source) };
   }
   if (source.kind === 'files') {
-    const tiny = [...await fileIdentity(path.join(source.tinyimages, 'tiny_images.bin')), ...await fileIdentity(path.join(source.tinyimages, 'tiny_metadata.bin'))];
     // A generated corpus's ground truth lets the simulated labeler answer (the rehearsal's full-shape corpus).
-    const groundTruth = source.groundTruth ? path.resolve(source.groundTruth) : null;
-    if (groundTruth) await fileIdentity(groundTruth);
-    return { tinyDir: source.tinyimages, cifar10: source.cifar10, groundTruth, identity: { tiny, cifar10: await fileIdentity(source.cifar10), groundTruth } };
+    const identity = await sourceIdentity(source);
+    return { tinyDir: source.tinyimages, cifar10: source.cifar10, groundTruth: source.groundTruth ? path.resolve(source.groundTruth) : null, identity };
   }
   if (source.kind === 'pool') {
     if (!pool) throw new InputError('a pool source needs its corpus (the ingestPool stage)', 'source');
     const tinyDir = path.dirname(store.resolve(pool.files['corpus/tinyimages/tiny_images.bin']));
-    return { tinyDir, cifar10: source.cifar10, groundTruth: null, identity: { pool: pool.key, cifar10: await fileIdentity(source.cifar10) } };
+    return { tinyDir, cifar10: source.cifar10, groundTruth: null, identity: await sourceIdentity(source, { poolKey: pool.key }) };
   }
   throw new InputError(`source kind "${source.kind}" has no pixels to extract`, 'source');
 }
@@ -95,7 +88,7 @@ async function publishedSource(store: ArtifactStore, dir: string, classes: strin
     if (!(await stat(path.join(dir, sub)).then((s) => s.isDirectory(), () => false))) missing.push(sub);
   }
   if (missing.length) throw new InputError(`not a CIFAR-10.1 folder: no ${missing.join(' or ')}/ inside`, dir);
-  return store.keyedStage<ExtractSummary & { note: string }>(stageKeys.extractSources({ published: path.resolve(dir), classes }, versions), async () => ({
+  return store.keyedStage<ExtractSummary & { note: string }>(stageKeys.extractSources(await sourceIdentity({ kind: 'published', dir }, { classes }), versions), async () => ({
     files: [],
     summary: {
       tinyDir: null, groundTruth: null, tinyCount: 0, cifarCount: 0, cifarTrain: 0, classes,

@@ -137,7 +137,7 @@ export function recordLabels({ store, versions }: ActivityDeps) {
       }
       await appendDecisionLog(store, log);
       const decided = log.map(({ page, labeler, at, via }) => ({ page, labeler, at, via }));
-      const who = await store.stage(`labelers-round${input.round}`, ArtifactStore.key(`labelers-round${input.round}`, 2, { labelers, decided }), async (dir) => {
+      const who = await store.keyedStage(stageKeys.roundDecisions(input.round, labelers, decided), async (dir) => {
         await writeFileAtomic(path.join(dir, 'labelers.json'), Buffer.from(JSON.stringify(labelers, null, 2)));
         await writeFileAtomic(path.join(dir, 'decisions.json'), Buffer.from(JSON.stringify(decided)));
         return { files: ['labelers.json', 'decisions.json'], summary: { keywords: Object.keys(labelers).length } };

@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { holdsExactly } from '../lib/publish';
-import { stageKeys } from '../lib/stage-keys';
-import type { ArtifactRef } from '../lib/store';
+import { digest, recordedResult, stageKeys } from '../lib/stage-keys';
+import type { ArtifactRef, ArtifactStore, StageOutput } from '../lib/store';
 import type { BuildResult, SourceSpec } from '../workflows/types';
 import { runStage } from './support/context';
 import type { ActivityDeps } from './support/deps';
@@ -15,18 +15,29 @@ export interface ReleaseKey {
   source: SourceSpec;
 }
 
-const keyOf = ({ release, configHash, source }: ReleaseKey) => stageKeys.recordRelease(release, configHash, source);
+/** What a record says of itself, to be found again by release, config and source. */
+interface RecordSummary {
+  release: string;
+  configHash: string;
+  source: string;
+  images: number;
+  releaseDir: string;
+}
 
 /**
  * The last stage of a build: its result, kept in the store, so that a release
  * grown from this one (v6 from v4) starts from it instead of running its
  * build again.
  */
-export function recordRelease({ store }: ActivityDeps) {
+export function recordRelease({ store, versions }: ActivityDeps) {
   return async function recordRelease(input: ReleaseKey & { result: BuildResult }) {
-    return runStage(() => store.keyedStage(keyOf(input), async (dir) => {
+    const keyed = stageKeys.recordRelease(input.release, input.configHash, input.source, recordedResult(input.result as unknown as Record<string, unknown>), versions);
+    return runStage(() => store.keyedStage<RecordSummary>(keyed, async (dir) => {
       await writeFile(path.join(dir, 'result.json'), JSON.stringify(input.result, null, 2));
-      return { files: ['result.json'], summary: { release: input.result.release, images: input.result.images, releaseDir: input.result.releaseDir } };
+      return {
+        files: ['result.json'],
+        summary: { release: input.release, configHash: input.configHash, source: digest(input.source), images: input.result.images, releaseDir: input.result.releaseDir },
+      };
     }));
   };
 }
@@ -40,7 +51,7 @@ export function recordRelease({ store }: ActivityDeps) {
 export function findRelease({ store }: ActivityDeps) {
   return async function findRelease(input: ReleaseKey): Promise<{ result: BuildResult | null; reason: string }> {
     return runStage(async () => {
-      const entry = await store.lookup<object>('recordRelease', keyOf(input).key);
+      const entry = await latestRecord(store, input);
       if (!entry) return { result: null, reason: 'not built in this store yet' };
       const result = await store.readJson<BuildResult>(entry.files['result.json']);
       const refs = [result.manifest, result.perKeyword, result.blacklist].filter((r): r is ArtifactRef => Boolean(r));
@@ -54,4 +65,17 @@ export function findRelease({ store }: ActivityDeps) {
       return { result, reason: `built before: ${result.releaseDir}` };
     });
   };
+}
+
+/** The newest record of a build of this release, config and source in the store (a new code version records anew). */
+export async function latestRecord(store: ArtifactStore, which: ReleaseKey): Promise<StageOutput<RecordSummary> | null> {
+  let newest: { entry: StageOutput<RecordSummary>; time: number } | null = null;
+  for (const key of await store.entries('recordRelease')) {
+    const entry = await store.lookup<RecordSummary>('recordRelease', key);
+    const s = entry?.summary;
+    if (!entry || s?.release !== which.release || s.configHash !== which.configHash || s.source !== digest(which.source)) continue;
+    const time = await store.entryTime('recordRelease', key);
+    if (!newest || time > newest.time) newest = { entry, time };
+  }
+  return newest?.entry ?? null;
 }

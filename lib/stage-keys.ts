@@ -96,6 +96,8 @@ export const stageKeys = {
   /** A round's labels: keyed by what was accepted and offered, not by who or when, so the same decisions give the same release. */
   labels: (round: number, accepted: unknown, offered: unknown, v?: VersionOverrides) =>
     keyed(`labels-round${round}`, 'labels', { data: { accepted: digest(accepted), offered: digest(offered) } }, v),
+  /** Who decided a round's pages, and when: kept apart from the labels, which are keyed by what was accepted. */
+  roundDecisions: (round: number, labelers: unknown, decided: unknown) => keyed(`labelers-round${round}`, 'labels', { data: { labelers, decided } }, { labels: 2 }),
   sampleRelease: (config: { seed: number; rng: unknown; classes: string[] }, counts: { key: string }, confirmed: { key: string }, blacklist: string | undefined, base: string | undefined, v?: VersionOverrides) =>
     keyed('sampleRelease', 'sampleRelease', {
       config: { seed: config.seed, rng: config.rng, classes: config.classes },
@@ -121,6 +123,16 @@ export const stageKeys = {
     }, v),
   describeRelease: (config: Record<string, unknown>, upstream: Record<string, string | undefined>, data: Record<string, unknown>, v?: VersionOverrides) =>
     keyed('describeRelease', 'describeRelease', { config, upstream, data }, v),
-  recordRelease: (release: string, configHash: string, source: unknown, v?: VersionOverrides) =>
-    keyed('recordRelease', 'recordRelease', { config: { release, configHash }, data: { source } }, v),
+  /**
+   * A build's record: of its release, config and source, and of what it made (the result without its
+   * stages' cache flags), so that a build that makes something else (a new code version) records anew.
+   */
+  recordRelease: (release: string, configHash: string, source: unknown, made: unknown, v?: VersionOverrides) =>
+    keyed('recordRelease', 'recordRelease', { config: { release, configHash }, data: { source, made: digest(made) } }, v),
 };
+
+/** What a build's record is keyed by, of its result: everything but the stages' cache flags (a rebuild from the store makes the same). */
+export function recordedResult(result: { stages?: unknown } & Record<string, unknown>): unknown {
+  const { stages: _stages, ...made } = result;
+  return made;
+}

@@ -165,6 +165,16 @@ export class ArtifactStore {
     }
   }
 
+  /** The keys of a stage's entries (complete ones; temporary and scratch folders left out). */
+  async entries(stage: string): Promise<string[]> {
+    return (await readdir(path.join(this.root, 'cache', stage)).catch(() => [] as string[])).filter((e) => !e.startsWith('.'));
+  }
+
+  /** When an entry was made (its record's modification time, ms). */
+  async entryTime(stage: string, key: string): Promise<number> {
+    return stat(path.join(this.entryDir(stage, key), ENTRY)).then((s) => s.mtimeMs, () => 0);
+  }
+
   /** stage() for a key made of named parts (lib/stage-keys.ts), which the entry keeps. */
   keyedStage<S>(keyed: { stage: string; key: string; version: number; parts: unknown }, produce: (dir: string) => Promise<{ files: string[]; summary: S }>): Promise<StageOutput<S>> {
     return this.stage(keyed.stage, keyed.key, produce, { version: keyed.version, parts: keyed.parts });

@@ -155,6 +155,17 @@ function createProgram(): Command {
       console.log(`${id}\n${formatHistory(await stageHistory(client, id))}`);
     }));
 
+  sourceOptions(program.command('plan')
+    .description('before building: each stage cached, to run (and the input that changed) or blocked (waiting for people); changes nothing, starts no workflow')
+    .argument('<config.yaml>', 'the release config, e.g. configs/v6.yaml'))
+    .option('--json', 'print the plan as JSON')
+    .addOption(outOption())
+    .action(async (config: string, opts, command: Command) => {
+      const { formatPlan, planBuild } = await import('./plan');
+      const plan = await planBuild({ config, source: sourceOf(opts, command), outDir: opts.out });
+      console.log(opts.json ? JSON.stringify(plan, null, 2) : formatPlan(plan));
+    });
+
   program.command('explain')
     .description('everything the build knows of one image, kept or not: its provenance or why it was left out, and a picture of it beside its nearest CIFAR-10 images')
     .argument('<release>', 'a release (v6) or a release folder')
