@@ -7,6 +7,7 @@ import { loadReleaseConfig, type ReleaseConfig } from '../configs';
 import { progress as progressQuery } from '../workflows/messages';
 import { checkMayAttach, type BuildIdentity } from '../lib/build-identity';
 import { innermostMessage } from '../lib/errors';
+import type { VersionOverrides } from '../lib/stage-keys';
 import { ArtifactStore } from '../lib/store';
 import { buildRelease, buildWorkflowId, storeQueue, TASK_QUEUE } from '../workflows/build';
 import type { BuildConfig, BuildInput, BuildResult, SourceSpec } from '../workflows/types';
@@ -29,6 +30,8 @@ export interface BuildOptions {
   quiet?: boolean;
   /** Task queue (default `cifar101`); separate deployments on one server use their own. */
   taskQueue?: string;
+  /** Stage code versions other than lib/stage-keys.ts's, for this process's worker (tests stand for a code change with them). */
+  versions?: VersionOverrides;
 }
 
 /** The config as the workflow takes it: no file paths, base resolved. */
@@ -50,7 +53,7 @@ export async function runBuild(opts: BuildOptions): Promise<{ result: BuildResul
   const taskQueue = opts.taskQueue ?? TASK_QUEUE;
   // The in-process worker's SDK lines go to <out>/logs/: the terminal shows the progress, and a failure as one line.
   if (opts.worker !== false) logToStore(outDir);
-  const local = opts.worker === false ? null : await createWorker({ address: target.address, namespace: target.namespace, artifactsDir: outDir, taskQueue });
+  const local = opts.worker === false ? null : await createWorker({ address: target.address, namespace: target.namespace, artifactsDir: outDir, taskQueue, versions: opts.versions });
   const running = local?.run();
   try {
     // The published folder carries the models' predictions and the CIFAR-10 test labels: evaluate them unless told otherwise.

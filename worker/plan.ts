@@ -72,6 +72,8 @@ class Planner {
   readonly rows: PlanRow[] = [];
   /** Set once a stage runs: what follows cannot be keyed before it does. */
   private runsFirst: string | null = null;
+  /** Set once what follows depends on the content of what runs (the blacklist the near-duplicate rounds make). */
+  uncertain = false;
 
   constructor(readonly store: ArtifactStore, readonly previous: Map<string, string[]>, readonly versions?: VersionOverrides) {}
 
@@ -95,7 +97,7 @@ class Planner {
   /** A stage after one that runs: it runs too, or (keyed by content) unless that stage's output comes out as before. */
   after(stage: string, byContent: boolean): void {
     const first = this.runsFirst ?? 'the stages before it';
-    this.rows.push(byContent
+    this.rows.push(byContent || this.uncertain
       ? { stage, status: 'run', maybe: true, why: `after ${first} runs, unless what it makes comes out as before` }
       : { stage, status: 'run', why: `after ${first} runs` });
   }
@@ -166,6 +168,8 @@ export async function planBuild(opts: { config: string | ReleaseConfig; source: 
       ? stageKeys.checkNearDuplicates(sample, subsets, distances, config.nearDuplicates.withinThreshold, config.nearDuplicates.cifarThreshold, v) : null, 'checkNearDuplicates');
     if (p.stopped || !check || !sample) {
       if (round < config.nearDuplicates.rounds) p.after('updateBlacklist', true);
+      // A sample that was cached with a check that runs: the next rounds' samples, and the release, follow the pairs it finds.
+      if (sample && !check) p.uncertain = true;
       break;
     }
     rounds.push({ sample: sample.files['sample.json'], pairs: check.files['pairs.json'] });

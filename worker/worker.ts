@@ -50,6 +50,8 @@ export async function createWorker(opts: {
   concurrency?: number;
   /** Test hook: runs after each checkpointed chunk of a long stage (see ActivityDeps). */
   afterChunk?: ActivityDeps['afterChunk'];
+  /** Stage code versions other than lib/stage-keys.ts's (see ActivityDeps). */
+  versions?: ActivityDeps['versions'];
 }): Promise<BuildWorker> {
   installRuntime();
   const store = new ArtifactStore(path.resolve(opts.artifactsDir));
@@ -63,7 +65,7 @@ export async function createWorker(opts: {
     namespace: opts.namespace,
     taskQueue,
     workflowBundle: await workflowBundle(opts.artifactsDir),
-    activities: createActivities({ store, client, ...(opts.afterChunk ? { afterChunk: opts.afterChunk } : {}) }),
+    activities: createActivities({ store, client, ...(opts.afterChunk ? { afterChunk: opts.afterChunk } : {}), ...(opts.versions ? { versions: opts.versions } : {}) }),
     ...(opts.identity ? { identity: opts.identity } : {}),
     // The heavy stages use every core themselves; more at once only thrash.
     maxConcurrentActivityTaskExecutions: opts.concurrency ?? Math.max(2, os.availableParallelism()),
