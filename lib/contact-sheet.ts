@@ -10,7 +10,7 @@ export interface SheetOptions {
   /** Each source pixel becomes a scale×scale block (nearest neighbour): crisp small images. */
   scale?: number;
   compressionLevel?: number;
-  /** PNG (default), or lossless WebP: the same pixels in about two thirds of the bytes (the release report embeds ten sheets). */
+  /** PNG (default), or lossless WebP: the same pixels in about two thirds of the bytes (the release report embeds ten sheets; effort 4 is as small as 6 within 1%, at a quarter of the time). */
   format?: 'png' | 'webp';
 }
 
@@ -38,7 +38,7 @@ export async function contactSheet(
   });
   let image = sharp(canvas, { raw: { width, height, channels: c as 1 | 3 } });
   if (scale !== 1) image = image.resize(width * scale, height * scale, { kernel: 'nearest' });
-  return format === 'webp' ? image.webp({ lossless: true, effort: 6 }).toBuffer() : image.png({ compressionLevel }).toBuffer();
+  return format === 'webp' ? image.webp({ lossless: true, effort: 4 }).toBuffer() : image.png({ compressionLevel }).toBuffer();
 }
 
 /** One class's images of a release, drawn as one sheet. */

@@ -465,7 +465,7 @@ nav ol { margin: 0; padding: 0; list-style: none; display: flex; flex-wrap: wrap
 table { border-collapse: collapse; margin: 12px 0; font-variant-numeric: tabular-nums; }
 caption { text-align: left; font-size: 12px; color: var(--muted); padding-bottom: 2px; }
 th, td { padding: 5px 10px; border-bottom: 1px solid var(--rule); text-align: left; vertical-align: middle; }
-thead th { position: sticky; top: 0; background: #fff; border-bottom: 2px solid var(--ink); font-size: 13px; white-space: nowrap; }
+thead th { position: sticky; top: 0; background: #fff; border-bottom: 2px solid var(--ink); font-size: 13px; vertical-align: bottom; }
 tbody tr:nth-child(even) { background: #fafbfc; }
 tfoot th, tfoot td { border-top: 2px solid var(--ink); border-bottom: 0; font-weight: 600; }
 .num { text-align: right; }
@@ -480,7 +480,7 @@ tr.confirmed td:nth-child(6) { color: var(--bad); font-weight: 600; }
 .bar { display: inline-block; vertical-align: middle; height: 10px; width: calc(var(--share) * 120px); min-width: 1px; background: var(--accent); border-radius: 2px; margin-right: 6px; }
 .sheet { margin: 0 0 28px; break-inside: avoid; }
 .sheet figcaption { margin-bottom: 6px; }
-img { image-rendering: pixelated; image-rendering: crisp-edges; max-width: 100%; height: auto; }
+img { image-rendering: pixelated; max-width: 100%; height: auto; }
 .sheet img { display: block; border: 1px solid var(--rule); }
 img.pair { display: block; }
 .plot { margin: 16px 0; }
@@ -490,10 +490,13 @@ img.pair { display: block; }
 .links .url { color: var(--muted); font-size: 12px; word-break: break-all; }
 .hash { word-break: break-all; font-size: 12px; }
 footer { margin-top: 48px; padding-top: 12px; border-top: 1px solid var(--rule); color: var(--muted); font-size: 12px; }
-@media (max-width: 720px) { .totals { grid-template-columns: repeat(2, 1fr); } }
+@media screen and (max-width: 720px) { .totals { grid-template-columns: repeat(2, 1fr); } table { display: block; overflow-x: auto; } }
 .per-class th { text-align: right; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10pt; }
+  table { font-size: 9pt; }
+  th, td { padding: 3px 6px; }
+  td:not(.num) { overflow-wrap: break-word; }
   nav { display: none; }
   h2 { break-after: avoid; }
   tr, .total, figure { break-inside: avoid; }

@@ -49,12 +49,6 @@ function rows(html: string, keys: string[]): Array<Record<string, string | numbe
     .filter((r): r is Record<string, string | number | null> => r !== null);
 }
 
-const dataValue = (html: string, attr: string) => {
-  const m = new RegExp(`${attr}[^>]*data-value="([^"]*)"`).exec(html);
-  expect(m, attr).not.toBeNull();
-  return m![1] === '' ? null : Number(m![1]);
-};
-
 describe('renderReleaseReport', () => {
   it('has every section, in order, each in the table of contents and explained', () => {
     const ids = [...page.matchAll(/<section id="([\w-]+)">/g)].map((m) => m[1]);
