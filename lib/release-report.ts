@@ -84,15 +84,6 @@ export const EXCLUSION_MEANINGS: Record<ExclusionReason, string> = {
 /** The report as one self-contained HTML document. */
 export function renderReleaseReport(data: ReleaseReportData): string {
   validate(data);
-  const script = SORT_SCRIPT;
-  const csp = [
-    "default-src 'none'",
-    'img-src data:',
-    "style-src 'unsafe-inline'",
-    `script-src 'sha256-${createHash('sha256').update(script).digest('base64')}'`,
-    "base-uri 'none'",
-    "form-action 'none'",
-  ].join('; ');
   const sections: Array<[string, string, Html]> = [
     ['contact-sheets', 'Contact sheets', contactSheetsSection(data)],
     ['quotas', 'Quotas', quotasSection(data)],
@@ -108,7 +99,7 @@ export function renderReleaseReport(data: ReleaseReportData): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta http-equiv="Content-Security-Policy" content="${CSP}">
 <title>CIFAR-10.1 ${data.release}: release report</title>
 <link rel="icon" href="data:,">
 <style>${raw(STYLE)}</style>
@@ -123,7 +114,7 @@ ${body}
 </section>
 `)}</main>
 <footer>CIFAR-10.1 ${data.release} release report, written by the cifar101 build. Everything it shows is in this file.</footer>
-<script>${raw(script)}</script>
+<script>${raw(SORT_SCRIPT)}</script>
 </body>
 </html>
 `;
@@ -141,13 +132,14 @@ export async function writeReleaseReport(file: string, data: ReleaseReportData):
 // Sections
 
 function header(data: ReleaseReportData): Html {
-  const excluded = EXCLUSION_REASONS.reduce((s, r) => s + data.exclusions[r], 0);
+  const excluded = excludedTotal(data);
   const short = data.quotas.filter((q) => q.drawn < q.quota).length;
   const pairs = data.nearDuplicates.flatMap((r) => r.pairs);
-  const overall = data.agreement?.at(-1)?.kappa ?? null;
+  const overall = data.agreement?.find(isPooled)?.kappa ?? null;
+  const lowKappa = data.agreement ? keywordAgreement(data.agreement).filter(isLowKappa).length : null;
   const rows = data.accuracy?.rows ?? [];
-  const meanGap = rows.length ? rows.reduce((s, r) => s + r.gap, 0) / rows.length : null;
-  const sumPerClass = data.perClass.reduce((s, n) => s + n, 0);
+  const meanGap = rows.length ? sum(rows.map((r) => r.gap)) / rows.length : null;
+  const sumPerClass = sum(data.perClass);
   const total = (key: string, label: string, value: number | null, digits = 0, note?: Html | string) =>
     html`<div class="total"><dt>${label}</dt><dd><span class="value" data-total="${key}" data-value="${value ?? ''}">${fmt(value, digits)}</span>${note ? html`<span class="note">${note}</span>` : ''}</dd></div>`;
   const checks = [
@@ -169,7 +161,7 @@ ${total('candidates', 'candidates', data.candidates)}
 ${total('excluded', 'excluded', excluded)}
 ${total('keywords', 'keywords with a quota', data.quotas.length, 0, short ? html`<span class="warn" data-total="quotas-short" data-value="${short}">${fmt(short)} short of it</span>` : 'all met')}
 ${total('duplicate-pairs', 'near-duplicate pairs', pairs.length, 0, `${fmt(pairs.filter((p) => p.confirmed).length)} confirmed`)}
-${total('kappa', 'κ, all keywords', overall, 3, data.agreement ? undefined : 'no labeling rounds')}
+${total('kappa', 'κ, all keywords', overall, 3, lowKappa === null ? 'no labeling rounds' : lowKappa ? html`<span class="warn" data-total="kappa-low" data-value="${lowKappa}">${count(lowKappa, 'keyword')} below ${LOW_KAPPA}</span>` : `none below ${LOW_KAPPA}`)}
 ${total('mean-gap', 'mean accuracy gap (points)', meanGap, 1, data.accuracy ? `${fmt(rows.length)} models` : 'no predictions')}
 </dl>
 <table class="per-class">
@@ -210,7 +202,7 @@ ${data.quotas.map((q) => html`<tr data-class="${q.className}" data-keyword="${q.
 }
 
 function exclusionsSection(data: ReleaseReportData): Html {
-  const excluded = EXCLUSION_REASONS.reduce((s, r) => s + data.exclusions[r], 0);
+  const excluded = excludedTotal(data);
   return html`<p class="explain">Every candidate that is not in the release, counted under the first reason the build excluded it for, in the order the build decides. The exclusions file lists each image with its evidence.</p>
 <table id="exclusions-table">
 <thead><tr><th scope="col">reason</th><th scope="col" class="num">images</th><th scope="col" class="bar-col">share of the excluded</th><th scope="col">meaning</th></tr></thead>
@@ -260,8 +252,8 @@ function pairImage(image: Uint8Array, id: string): Html {
 
 function agreementSection(data: ReleaseReportData): Html {
   if (!data.agreement) return html`<p class="explain">This build had no labeling rounds (it was built from the published files, which do not say who decided what), so there is no agreement to report.</p>`;
-  const rows = data.agreement.filter((r) => !(r.className === 'all' && r.keyword === 'all'));
-  const all = data.agreement.find((r) => r.className === 'all' && r.keyword === 'all');
+  const rows = keywordAgreement(data.agreement);
+  const all = data.agreement.find(isPooled);
   const low = rows.filter(isLowKappa);
   const cells = (r: KeywordAgreement) =>
     html`${num('images', r.images)}${num('bothAccepted', r.bothAccepted)}${num('onlyRound1', r.onlyRound1)}${num('onlyRound2', r.onlyRound2)}${num('bothRejected', r.bothRejected)}${num('observed', r.observed, { digits: 3 })}${num('kappa', r.kappa, { digits: 3 })}`;
@@ -274,6 +266,15 @@ ${rows.map((r) => html`<tr data-class="${r.className}" data-keyword="${r.keyword
 `)}</tbody>
 ${all ? html`<tfoot><tr data-class="all" data-keyword="all"><th scope="row" colspan="2">all keywords</th>${cells(all)}</tr></tfoot>` : ''}
 </table>`;
+}
+
+/** The per-keyword rows, without the pooled "all". */
+function keywordAgreement(rows: KeywordAgreement[]): KeywordAgreement[] {
+  return rows.filter((r) => !isPooled(r));
+}
+
+function isPooled(r: KeywordAgreement): boolean {
+  return r.className === 'all' && r.keyword === 'all';
 }
 
 function isLowKappa(r: KeywordAgreement): boolean {
@@ -428,6 +429,15 @@ function sum(values: number[]): number {
   return values.reduce((s, v) => s + v, 0);
 }
 
+function excludedTotal(data: ReleaseReportData): number {
+  return sum(EXCLUSION_REASONS.map((r) => data.exclusions[r]));
+}
+
+/** "1 keyword", "4 keywords". */
+function count(n: number, noun: string): string {
+  return `${fmt(n)} ${n === 1 ? noun : `${noun}s`}`;
+}
+
 // ---------------------------------------------------------------------------
 // Style and script
 
@@ -491,7 +501,7 @@ img.pair { display: block; }
 .hash { word-break: break-all; font-size: 12px; }
 footer { margin-top: 48px; padding-top: 12px; border-top: 1px solid var(--rule); color: var(--muted); font-size: 12px; }
 @media screen and (max-width: 720px) { .totals { grid-template-columns: repeat(2, 1fr); } table { display: block; overflow-x: auto; } }
-.per-class th { text-align: right; }
+.per-class th, .per-class td.num { text-align: center; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10pt; }
   table { font-size: 9pt; }
@@ -526,3 +536,13 @@ for (const table of document.querySelectorAll('table.sortable')) {
   });
 }
 `;
+
+/** Only what the report itself holds: data-URL images, inline styles, and the sorting script above (by its hash). */
+const CSP = [
+  "default-src 'none'",
+  'img-src data:',
+  "style-src 'unsafe-inline'",
+  `script-src 'sha256-${createHash('sha256').update(SORT_SCRIPT).digest('base64')}'`,
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');

@@ -73,6 +73,7 @@ describe('renderReleaseReport', () => {
       'quotas-short': 1,
       'duplicate-pairs': 4,
       kappa: data.agreement!.at(-1)!.kappa,
+      'kappa-low': data.agreement!.filter((r) => r.keyword !== 'all' && (r.kappa === null || r.kappa < 0.4)).length,
       'mean-gap': rowsOf.reduce((s, r) => s + r.gap, 0) / rowsOf.length,
     });
     expect([...page.matchAll(/<td class="num" data-class="(\w+)" data-value="(\d+)">/g)].map(([, c, n]) => [c, Number(n)])).toEqual([
