@@ -1,4 +1,5 @@
 // Shared by the browser tests: Debian's chromium through playwright-core, and small image arrays.
+import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { writeNpy } from '../../lib/formats/npy';
 import type { BuildsResponse, DuplicatesWork, LabelTask } from '../../web/api';
@@ -13,6 +14,27 @@ export function launchChromium(): Promise<Browser> {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
+}
+
+/**
+ * A PNG of a local HTML file as chromium shows it, at `width`×`height` (or the whole page); the
+ * README's picture of a release report comes from a real build this way:
+ * `npx tsx -e "require('./tests/browser/helpers').screenshotFile('artifacts/releases/v6/report.html', 'report.png')"`.
+ */
+export async function screenshotFile(
+  file: string,
+  out: string,
+  { width = 1280, height = 1100, fullPage = false, browser }: { width?: number; height?: number; fullPage?: boolean; browser?: Browser } = {},
+): Promise<void> {
+  const owned = browser ? null : await launchChromium();
+  const page = await (browser ?? owned!).newPage({ viewport: { width, height } });
+  try {
+    await page.goto(`file://${path.resolve(file)}`, { waitUntil: 'load' });
+    await page.screenshot({ path: out, fullPage });
+  } finally {
+    await page.close();
+    await owned?.close();
+  }
 }
 
 /** A 32×32 RGB image that differs from every other index: a hue from `i`, stripes whose width is `i % 7 + 1`. */

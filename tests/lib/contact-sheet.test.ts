@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { contactSheet } from '../../lib/contact-sheet';
+import { classContactSheets, contactSheet } from '../../lib/contact-sheet';
 import { mulberry32 } from '../helpers/random';
 
 const random = mulberry32(7);
@@ -47,5 +47,35 @@ describe('contactSheet', () => {
   it('never makes more columns than tiles', async () => {
     const { info } = await pixelsOf(await contactSheet(tiles.slice(0, 2), tile, { columns: 40, gap: 1 }));
     expect([info.width, info.height]).toEqual([2 * 33 + 1, 34]);
+  });
+});
+
+describe('contactSheet as WebP', () => {
+  it('holds the same pixels as the PNG, losslessly, in fewer bytes', async () => {
+    const png = await contactSheet(tiles, tile, { columns: 3, gap: 1, compressionLevel: 9 });
+    const webp = await contactSheet(tiles, tile, { columns: 3, gap: 1, format: 'webp' });
+    expect((await sharp(webp).metadata()).format).toBe('webp');
+    const [a, b] = await Promise.all([png, webp].map((img) => sharp(img).raw().toBuffer()));
+    expect(b.equals(a)).toBe(true);
+    expect(webp.length).toBeLessThan(png.length);
+  });
+});
+
+describe('classContactSheets', () => {
+  it('draws each class’s images in release order, leaving out classes without images', async () => {
+    const labels = [2, 0, 2, 2, 0];
+    const images = new Uint8Array(5 * 3072);
+    tiles.forEach((t, i) => images.set(t, i * 3072));
+    const sheets = await classContactSheets(images, labels, ['a', 'b', 'c'], { columns: 2, format: 'png' });
+    expect(sheets.map((s) => [s.className, s.images])).toEqual([['a', 2], ['c', 3]]);
+    const want = await contactSheet([tiles[0], tiles[2], tiles[3]], tile, { columns: 2, gap: 1 });
+    const [got, expected] = await Promise.all([sheets[1].image, want].map((img) => sharp(img).raw().toBuffer()));
+    expect(got.equals(expected)).toBe(true);
+    expect((await sharp((await classContactSheets(images, labels, ['a', 'b', 'c']))[0].image).metadata()).format).toBe('webp');
+  });
+
+  it('refuses labels outside the classes and images that do not match the labels', async () => {
+    await expect(classContactSheets(new Uint8Array(2 * 3072), [0, 3], ['a', 'b', 'c'])).rejects.toThrow('labels: label 3 at position 1 is not one of the 3 classes');
+    await expect(classContactSheets(new Uint8Array(3072), [0, 1], ['a', 'b'])).rejects.toThrow('images: 3072 bytes for 2 labels of 32×32×3 images');
   });
 });
