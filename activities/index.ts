@@ -14,6 +14,7 @@ import { confirmCandidates, labelCandidates, recordLabels, saveDecisions } from 
 import { importDecisions, simulateLabeler } from './labelers';
 import { publishedBaseRelease, publishedBlacklist, publishedLabels, publishedQuotas, verifyPublishedSample } from './published';
 import { publishRelease } from './publish-release';
+import { reportRelease } from './report-release';
 import { findRelease, recordRelease } from './release-record';
 import { sampleRelease } from './sample-release';
 import { mergeShards, planShards } from './shards';
@@ -46,6 +47,7 @@ export function createActivities(deps: ActivityDeps) {
     exportRelease: exportRelease(deps),
     evaluateModels: evaluateModels(deps),
     describeRelease: describeRelease(deps),
+    reportRelease: reportRelease(deps),
     publishRelease: publishRelease(deps),
     findRelease: findRelease(deps),
     awaitRelease: awaitRelease(deps),

@@ -121,6 +121,8 @@ export const stageKeys = {
       upstream: { exportRelease: exported.key, extractSources: extract.key, 'labels-round1': labels, 'labels-round2': confirmed },
       data: { predictions },
     }, v),
+  reportRelease: (config: Record<string, unknown>, upstream: Record<string, string | undefined>, data: Record<string, unknown>) =>
+    keyed('reportRelease', 'describeRelease', { config, upstream, data }),
   describeRelease: (config: Record<string, unknown>, upstream: Record<string, string | undefined>, data: Record<string, unknown>, v?: VersionOverrides) =>
     keyed('describeRelease', 'describeRelease', { config, upstream, data }, v),
   /**

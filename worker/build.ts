@@ -11,7 +11,7 @@ import type { VersionOverrides } from '../lib/stage-keys';
 import { ArtifactStore } from '../lib/store';
 import { buildRelease, buildWorkflowId, storeQueue, TASK_QUEUE } from '../workflows/build';
 import type { BuildConfig, BuildInput, BuildResult, SourceSpec } from '../workflows/types';
-import { connect, resolveTarget, workflowUrl, type Target } from './connection';
+import { connect, resolveTarget, workflowsUrl, workflowUrl, type Target } from './connection';
 import { DEMO_SEED } from './defaults';
 import { logToStore } from './logs';
 import { CifarRelease } from './temporal-server';
@@ -70,6 +70,7 @@ export async function runBuild(opts: BuildOptions): Promise<{ result: BuildResul
       source: opts.source ?? { kind: 'demo', seed: DEMO_SEED },
       outDir,
       idPrefix: taskQueue,
+      ...(workflowsUrl(target) ? { historyUrl: workflowsUrl(target)! } : {}),
       ...(opts.predictionsDir ? { predictionsDir: path.resolve(opts.predictionsDir) } : {}),
       ...(opts.originalLabels ? { originalLabels: path.resolve(opts.originalLabels) } : {}),
     };

@@ -160,9 +160,10 @@ function createProgram(): Command {
     .argument('<config.yaml>', 'the release config, e.g. configs/v6.yaml'))
     .option('--json', 'print the plan as JSON')
     .addOption(outOption())
+    .addOption(queueOption())
     .action(async (config: string, opts, command: Command) => {
       const { formatPlan, planBuild } = await import('./plan');
-      const plan = await planBuild({ config, source: sourceOf(opts, command), outDir: opts.out });
+      const plan = await planBuild({ config, source: sourceOf(opts, command), outDir: opts.out, taskQueue: opts.taskQueue });
       console.log(opts.json ? JSON.stringify(plan, null, 2) : formatPlan(plan));
     });
 

@@ -57,5 +57,11 @@ export async function connect(target: Target, timeoutMs = 60_000): Promise<{ con
 
 /** Link to a workflow in the Web UI. */
 export function workflowUrl(target: Target, workflowId: string): string | null {
-  return target.uiUrl ? `${target.uiUrl}/namespaces/${target.namespace}/workflows/${encodeURIComponent(workflowId)}` : null;
+  const base = workflowsUrl(target);
+  return base ? `${base}/${encodeURIComponent(workflowId)}` : null;
+}
+
+/** The Web UI's page of the namespace's workflows, when there is a UI. */
+export function workflowsUrl(target: Target): string | null {
+  return target.uiUrl ? `${target.uiUrl}/namespaces/${target.namespace}/workflows` : null;
 }

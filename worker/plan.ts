@@ -6,6 +6,10 @@
 import path from 'node:path';
 import { loadReleaseConfig, type ReleaseConfig } from '../configs';
 import { latestRecord } from '../activities/release-record';
+import { reportKey } from '../activities/report-release';
+import { describeSource, historyLinks } from '../workflows/audit';
+import { buildWorkflowId, TASK_QUEUE } from '../workflows/ids';
+import { resolveTarget, workflowsUrl } from './connection';
 import { decisionKey, type LabelPage, roundPages } from '../lib/labeling';
 import { type DuplicatePair, extendBlacklist } from '../lib/near-duplicates';
 import { poolIdentity, RENDER_ENGINE, scanPool } from '../lib/pool';
@@ -114,7 +118,7 @@ class Planner {
 }
 
 /** The plan of a build: `source` as the CLI resolves it, in the artifact store at `outDir`. */
-export async function planBuild(opts: { config: string | ReleaseConfig; source: SourceSpec; outDir: string; versions?: VersionOverrides }): Promise<Plan> {
+export async function planBuild(opts: { config: string | ReleaseConfig; source: SourceSpec; outDir: string; versions?: VersionOverrides; taskQueue?: string }): Promise<Plan> {
   const config = typeof opts.config === 'string' ? await loadReleaseConfig(opts.config) : opts.config;
   const store = new ArtifactStore(path.resolve(opts.outDir));
   if (opts.source.kind === 'published') {
@@ -195,8 +199,17 @@ export async function planBuild(opts: { config: string | ReleaseConfig; source: 
     { decisions: [labels.decisions?.sha256, confirmed.decisions?.sha256], rounds, base: baseFiles },
     v,
   ) : null, 'describeRelease');
+  // The report, keyed as the build keys it: by its stages, the source, the config and the Web UI's links.
+  const target = await resolveTarget(store.root, { start: false });
+  const input = { source, outDir: store.root, config: config as never, ...(workflowsUrl(target) ? { historyUrl: workflowsUrl(target)! } : {}) };
+  const buildId = buildWorkflowId(config, opts.taskQueue ?? TASK_QUEUE);
+  const evaluatedKey = p.rows.find((r) => r.stage === 'evaluateModels')?.key;
+  const report = await p.step(exported && described && evaluatedKey && upstream && confirmed && sample ? reportKey({
+    release: config.release, source: describeSource(input), configHash: config.hash, history: historyLinks(input, buildId), rounds,
+    exported, evaluated: { key: evaluatedKey }, described, counts: upstream.counts, confirmed: confirmed.labels, sample,
+  }) : null, 'reportRelease');
   let made: Record<string, unknown> | null = null;
-  if (p.stopped || !exported || !described || !sample) p.after('publishRelease', true);
+  if (p.stopped || !exported || !described || !sample || !report) p.after('publishRelease', true);
   else {
     const prefix = `cifar10.1_${config.release}`;
     const files = {
@@ -204,6 +217,7 @@ export async function planBuild(opts: { config: string | ReleaseConfig; source: 
       [`${prefix}_provenance.jsonl`]: described.files[`${prefix}_provenance.jsonl`].sha256,
       [`${prefix}_exclusions.jsonl`]: described.files[`${prefix}_exclusions.jsonl`].sha256,
       [`${prefix}_audit.json`]: described.files['audit_summary.json'].sha256,
+      'report.html': report.files['report.html'].sha256,
     };
     const releaseDir = path.join(store.root, 'releases', config.release);
     p.rows.push(await holdsExactly(releaseDir, files) ? { stage: 'publishRelease', status: 'cached' } : { stage: 'publishRelease', status: 'run', why: `${releaseDir} does not hold the release` });

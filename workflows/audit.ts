@@ -36,6 +36,7 @@ export async function auditAndPublish(
   sample: StageOutput,
   exported: Output<'exportRelease'>,
   audit: AuditInputs | undefined,
+  evaluated: StageOutput,
 ): Promise<{ releaseDir: string; extras: Record<string, string> }> {
   const files: Record<string, ArtifactRef> = { ...exported.files };
   const extras: Record<string, string> = {};
@@ -46,11 +47,44 @@ export async function auditAndPublish(
       extract, sample, ...audit,
     });
     const prefix = `cifar10.1_${config.release}`;
-    for (const [name, stored] of [[`${prefix}_provenance.jsonl`, `${prefix}_provenance.jsonl`], [`${prefix}_exclusions.jsonl`, `${prefix}_exclusions.jsonl`], [`${prefix}_audit.json`, 'audit_summary.json']]) {
-      files[name] = described.files[stored];
-      extras[name] = described.files[stored].sha256;
+    const report = await progress.run('reportRelease', `report.html of ${config.release}: sheets, quotas, exclusions, near-duplicates, agreement, accuracy`, {
+      release: config.release, classes: config.classes, source: describeSource(input), configHash: config.hash,
+      exported, evaluated, described, counts: audit.counts, confirmed: audit.confirmed, sample, rounds: audit.rounds,
+      history: historyLinks(input, progress.buildId),
+    });
+    const made: Array<[string, ArtifactRef]> = [
+      [`${prefix}_provenance.jsonl`, described.files[`${prefix}_provenance.jsonl`]],
+      [`${prefix}_exclusions.jsonl`, described.files[`${prefix}_exclusions.jsonl`]],
+      [`${prefix}_audit.json`, described.files['audit_summary.json']],
+      ['report.html', report.files['report.html']],
+    ];
+    for (const [name, ref] of made) {
+      files[name] = ref;
+      extras[name] = ref.sha256;
     }
   }
   const published = await progress.run('publishRelease', `publish ${config.release} to ${input.outDir}/releases/${config.release}`, { release: config.release, outDir: input.outDir, files });
   return { releaseDir: published.releaseDir, extras };
+}
+
+/** What the release was built from, for its report. */
+export function describeSource(input: BuildInput): string {
+  const { source } = input;
+  switch (source.kind) {
+    case 'demo': return `the demo corpus (seed ${source.seed})`;
+    case 'synthetic': return `the full-shape synthetic corpus (${source.images} images, ${source.candidates} candidates, seed ${source.seed})`;
+    case 'files': return `TinyImages in ${source.tinyimages}, CIFAR-10 from ${source.cifar10}`;
+    case 'pool': return `the pool ${source.pool}, CIFAR-10 from ${source.cifar10}`;
+    case 'published': return `the published files in ${source.dir}`;
+  }
+}
+
+/** The build's workflows in the Temporal Web UI: the build, its sharded stages and labeling rounds. */
+export function historyLinks(input: BuildInput, buildId: string): Array<{ label: string; url: string }> {
+  if (!input.historyUrl) return [];
+  const link = (id: string) => `${input.historyUrl}/${encodeURIComponent(id)}`;
+  return [
+    { label: `the build (${buildId})`, url: link(buildId) },
+    ...['findCifar10Keywords', 'computeDistances', 'round1', 'round2'].map((part) => ({ label: part, url: link(`${buildId}/${part}`) })),
+  ];
 }

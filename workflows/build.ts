@@ -49,11 +49,11 @@ export async function buildRelease(input: BuildInput): Promise<BuildResult> {
   const exported = await progress.run('exportRelease', `export ${config.release}: ${sample.summary.images} images`, {
     release: config.release, sample, extract, pool, outDir: input.outDir, columns: config.export.contactSheetColumns, publish: !audited,
   });
-  await progress.run('evaluateModels', `evaluate models on ${config.release}`, {
+  const evaluated = await progress.run('evaluateModels', `evaluate models on ${config.release}`, {
     release: config.release, exported, extract, predictionsDir: input.predictionsDir, originalLabels: input.originalLabels, outDir: input.outDir, labels, confirmed,
   });
   const { releaseDir, extras } = audited
-    ? await auditAndPublish(progress, config, input, extract, sample, exported, audit)
+    ? await auditAndPublish(progress, config, input, extract, sample, exported, audit, evaluated)
     : { releaseDir: exported.summary.releaseDir, extras: undefined };
   const result: BuildResult = {
     release: config.release,

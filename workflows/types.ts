@@ -37,6 +37,8 @@ export interface BuildInput {
   originalLabels?: string;
   /** Prefix of the build workflow IDs (the task queue), for the base release's child workflow. */
   idPrefix?: string;
+  /** The Temporal Web UI's workflows page of the namespace (`<ui>/namespaces/<ns>/workflows`), for the report's links. */
+  historyUrl?: string;
 }
 
 export interface BuildResult {

@@ -25,7 +25,7 @@ describe('plan versus build, one change at a time (demo v4)', () => {
   /** Plans the changed config, builds it, and compares: a cached stage was cached, a stage to run ran (one marked "unless" may go either way). */
   async function planThenBuild(change: (doc: Record<string, any>) => void, versions?: VersionOverrides) {
     const configs = await writeConfigs(await tempDir('plan-change'), (release, doc) => release === 'v4' && change(doc));
-    const plan = await planBuild({ config: configs.v4, source, outDir, versions });
+    const plan = await planBuild({ config: configs.v4, source, outDir, versions, taskQueue });
     const { result } = await runBuild({ config: configs.v4, outDir, quiet: true, taskQueue, versions });
     const built = result.stages;
     for (const stage of new Set(built.map((s) => s.stage))) {
