@@ -30,12 +30,14 @@ interface RecordSummary {
  * build again.
  */
 export function recordRelease({ store, versions }: ActivityDeps) {
-  return async function recordRelease(input: ReleaseKey & { result: BuildResult }) {
+  return async function recordRelease(input: ReleaseKey & { result: BuildResult; config?: unknown }) {
     const keyed = stageKeys.recordRelease(input.release, input.configHash, input.source, recordedResult(input.result as unknown as Record<string, unknown>), versions);
     return runStage(() => store.keyedStage<RecordSummary>(keyed, async (dir) => {
       await writeFile(path.join(dir, 'result.json'), JSON.stringify(input.result, null, 2));
+      // The config as the build read it: what `cifar101 diff` compares between two releases.
+      if (input.config) await writeFile(path.join(dir, 'config.json'), JSON.stringify(input.config, null, 2));
       return {
-        files: ['result.json'],
+        files: ['result.json', ...(input.config ? ['config.json'] : [])],
         summary: { release: input.release, configHash: input.configHash, source: digest(input.source), images: input.result.images, releaseDir: input.result.releaseDir },
       };
     }));

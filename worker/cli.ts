@@ -167,6 +167,19 @@ function createProgram(): Command {
       console.log(opts.json ? JSON.stringify(plan, null, 2) : formatPlan(plan));
     });
 
+  program.command('diff')
+    .description('two releases side by side: config keys that differ, stages whose cache keys differ, images added and removed (with the reason the other side left each out), counts per class and keyword, accuracy')
+    .argument('<a>', 'a release (v4), a release folder, or a config (configs/v4.yaml)')
+    .argument('<b>', 'the same for the other side')
+    .option('--json', 'print the diff as JSON')
+    .addOption(outOption())
+    .action(async (a: string, b: string, opts) => {
+      const { diff } = await import('./diff');
+      const { formatDiff } = await import('../lib/release-diff');
+      const result = await diff(opts.out, a, b);
+      console.log(opts.json ? JSON.stringify(result, null, 2) : formatDiff(result));
+    });
+
   program.command('explain')
     .description('everything the build knows of one image, kept or not: its provenance or why it was left out, and a picture of it beside its nearest CIFAR-10 images')
     .argument('<release>', 'a release (v6) or a release folder')

@@ -66,7 +66,7 @@ export async function buildRelease(input: BuildInput): Promise<BuildResult> {
     stages: progress.done,
     ...(extras ? { extras } : {}),
   };
-  await progress.run('recordRelease', `keep the ${config.release} result for the releases grown from it`, { release: config.release, configHash: config.hash, source, result });
+  await progress.run('recordRelease', `keep the ${config.release} result for the releases grown from it`, { release: config.release, configHash: config.hash, source, result, config });
   progress.enter('done');
   await condition(allHandlersFinished);
   return result;
