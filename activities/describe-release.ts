@@ -183,3 +183,74 @@ export function describeRelease({ store, versions }: ActivityDeps) {
     });
   };
 }
+
+/**
+ * The audit of a build from the published files, as far as they tell: the
+ * candidates are the images the first labeler accepted (and the releases'),
+ * rounds without who or when, no distances (no pixels), the published
+ * blacklist. An image the second labeler dropped is "rejected-round2": the
+ * files do not say whether it was too close to CIFAR-10 instead.
+ */
+export function describePublishedRelease({ store, versions }: ActivityDeps) {
+  return async function describePublishedRelease(input: {
+    release: string;
+    classes: string[];
+    thresholds: { minCifarDistance: number; withinThreshold: number; cifarThreshold: number };
+    counts: StageOutput;
+    labels: StageOutput;
+    confirmed: StageOutput;
+    blacklist?: ArtifactRef;
+    sample: StageOutput;
+    basePerKeyword?: ArtifactRef;
+  }) {
+    return runStage(async () => {
+      const { release } = input;
+      const keyed = stageKeys.describeRelease(
+        { release, published: true, ...input.thresholds },
+        { computeKeywordCounts: input.counts.key, 'labels-round1': input.labels.key, 'labels-round2': input.confirmed.key, sampleRelease: input.sample.key },
+        { blacklist: input.blacklist?.sha256, base: input.basePerKeyword?.sha256 },
+        versions,
+      );
+      const prefix = `cifar10.1_${release}`;
+      return store.keyedStage<AuditSummary | Omit<AuditSummary, 'store'>>(keyed, async (dir) => {
+        const round1 = await store.readJson<ByKeyword>(input.labels.files['accepted.json']);
+        const round2 = await store.readJson<ByKeyword>(input.confirmed.files['accepted.json']);
+        const quotas = await store.readJson<Quotas>(input.counts.files['quotas.json']);
+        const sample = await store.readJson<SampleRecord>(input.sample.files['sample.json']);
+        const base = input.basePerKeyword ? await store.readJson<Record<string, number[]>>(input.basePerKeyword) : undefined;
+        // Every image the files name under a class keyword: the first labeler's, the release's, the base release's.
+        const lists = new Map<string, Set<number>>();
+        const add = (c: string, k: string, images: number[]) => {
+          const set = lists.get(`${c}/${k}`) ?? new Set<number>();
+          images.forEach((ti) => set.add(ti));
+          lists.set(`${c}/${k}`, set);
+        };
+        for (const [c, kws] of Object.entries(round1)) for (const [k, images] of Object.entries(kws)) add(c, k, images);
+        for (const d of sample.perKeyword) add(d.class, d.keyword, d.indices);
+        const keywords: RankedKeyword[] = [...lists].map(([ck, set]) => {
+          const [className, keyword] = [ck.slice(0, ck.indexOf('/')), ck.slice(ck.indexOf('/') + 1)];
+          return { className, keyword, rank: 0, count: set.size, start: 0, end: 0, images: [...set] };
+        });
+        const blacklisted = new Map((input.blacklist ? await store.readJson<number[]>(input.blacklist) : []).map((ti) => [ti, { round: 0, kind: 'published' as const, other: null, distance: null }]));
+        const none = { offered: {}, accepted: {}, decisionOf: () => null };
+        const inputs: DescribeInputs = {
+          classes: input.classes, topK: Number.MAX_SAFE_INTEGER, excluded: [], keywords, sources: new Set(),
+          quotaOf: (c, k) => quotaOf(quotas, c, k),
+          round1: { ...none, offered: round1, accepted: round1 },
+          round2: { ...none, offered: round1, accepted: round2 },
+          nearestCifar: () => null,
+          thresholds: input.thresholds,
+          blacklisted, sample, sampleRounds: [sample], nearest: null,
+          ...(base ? { basePerKeyword: base } : {}),
+        };
+        const provenance = provenanceRows(inputs);
+        const exclusions = [...exclusionRows(inputs)];
+        await writeFileAtomic(path.join(dir, `${prefix}_provenance.jsonl`), Buffer.from(provenance.map((r) => JSON.stringify(r)).join('\n') + '\n'));
+        await writeFileAtomic(path.join(dir, `${prefix}_exclusions.jsonl`), Buffer.from(exclusions.map((r) => JSON.stringify(r)).join('\n') + (exclusions.length ? '\n' : '')));
+        const summary = { release, candidates: provenance.length + exclusions.length, released: provenance.length, excluded: exclusions.length, byReason: exclusionCounts(exclusions) };
+        await writeFileAtomic(path.join(dir, 'audit_summary.json'), Buffer.from(JSON.stringify(summary, null, 2)));
+        return { files: [`${prefix}_provenance.jsonl`, `${prefix}_exclusions.jsonl`, 'audit_summary.json'], summary };
+      });
+    });
+  };
+}

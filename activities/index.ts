@@ -3,7 +3,7 @@ import { buildKeywordSubsets } from './build-subsets';
 import { checkNearDuplicates, updateBlacklist } from './check-duplicates';
 import { computeKeywordCounts } from './compute-counts';
 import { computeDistances } from './compute-distances';
-import { describeRelease } from './describe-release';
+import { describePublishedRelease, describeRelease } from './describe-release';
 import { evaluateModels } from './evaluate-models';
 import { exportRelease } from './export-release';
 import { extractSources } from './extract-sources';
@@ -47,6 +47,7 @@ export function createActivities(deps: ActivityDeps) {
     exportRelease: exportRelease(deps),
     evaluateModels: evaluateModels(deps),
     describeRelease: describeRelease(deps),
+    describePublishedRelease: describePublishedRelease(deps),
     reportRelease: reportRelease(deps),
     publishRelease: publishRelease(deps),
     findRelease: findRelease(deps),

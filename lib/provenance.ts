@@ -26,8 +26,8 @@ export interface ProvenanceRow {
   class: string;
   label: number;
   keyword: string;
-  /** The nearest CIFAR-10 training and test images. */
-  nearestCifar: { train: CifarNeighbour; test: CifarNeighbour };
+  /** The nearest CIFAR-10 training and test images (null without pixels: a build from the published files). */
+  nearestCifar: { train: CifarNeighbour; test: CifarNeighbour } | null;
   /** The nearest other image of the release. */
   nearestInRelease: { position: number; index: number; distance: number } | null;
   /** The two labeling rounds' decisions on it (null for a build from the published files: they did not say who). */
@@ -61,8 +61,8 @@ export type ExclusionRow = {
   | { reason: 'keyword-not-in-top-k'; evidence: { rank: number; topK: number; count: number } }
   | { reason: 'no-quota'; evidence: { count: number; quota: 0 } }
   | { reason: 'rejected-round1' | 'rejected-round2'; evidence: DecisionInfo | null }
-  | { reason: 'too-close-to-cifar10'; evidence: CifarNeighbour & { threshold: number } }
-  | { reason: 'blacklisted'; evidence: { round: number; kind: 'within' | 'cifar' | 'base'; other: number | null; distance: number | null } }
+  | { reason: 'too-close-to-cifar10'; evidence: (CifarNeighbour & { threshold: number }) | null }
+  | { reason: 'blacklisted'; evidence: { round: number; kind: 'within' | 'cifar' | 'base' | 'published'; other: number | null; distance: number | null } }
   | { reason: 'not-drawn'; evidence: { quota: number; drawn: number; confirmed: number } }
 );
 
@@ -88,7 +88,7 @@ export interface RoundRecord {
   decisionOf: (ti: number, className: string, keyword: string) => DecisionInfo | null;
 }
 
-/** A keyword of a class in the build, ranked by its count, with its images' range in the corpus. */
+/** A keyword of a class in the build, ranked by its count, with its images: their range in the corpus, or a list. */
 export interface RankedKeyword {
   className: string;
   keyword: string;
@@ -97,6 +97,8 @@ export interface RankedKeyword {
   count: number;
   start: number;
   end: number;
+  /** The images, when they are not a range (a build from the published files knows only the labeled ones). */
+  images?: number[];
 }
 
 /** The sample of a release as sampling stores it: indices and labels in release order, the draws per keyword. */
@@ -117,18 +119,18 @@ export interface DescribeInputs {
   quotaOf: (className: string, keyword: string) => number;
   round1: RoundRecord;
   round2: RoundRecord;
-  /** The nearest CIFAR-10 image of a candidate (the distance stage's first neighbour). */
-  nearestCifar: (ti: number) => CifarNeighbour;
+  /** The nearest CIFAR-10 image of a candidate (the distance stage's first neighbour); null without pixels. */
+  nearestCifar: (ti: number) => CifarNeighbour | null;
   thresholds: ProvenanceRow['checks'];
   /** Blacklisted images: in which near-duplicate round, as a near copy of what (round 0: inherited from the base release). */
-  blacklisted: ReadonlyMap<number, { round: number; kind: 'within' | 'cifar' | 'base'; other: number | null; distance: number | null }>;
+  blacklisted: ReadonlyMap<number, { round: number; kind: 'within' | 'cifar' | 'base' | 'published'; other: number | null; distance: number | null }>;
   sample: SampleRecord;
   /** Every near-duplicate round's sample, in order (the last is `sample`). */
   sampleRounds: SampleRecord[];
   /** The base release per keyword (v6 grows from v4). */
   basePerKeyword?: Record<string, number[]>;
-  /** Per release position: the nearest CIFAR-10 train and test images, and the nearest other release image. */
-  nearest: Array<{ train: CifarNeighbour; test: CifarNeighbour; inRelease: ProvenanceRow['nearestInRelease'] }>;
+  /** Per release position: the nearest CIFAR-10 train and test images, and the nearest other release image (null without pixels). */
+  nearest: Array<{ train: CifarNeighbour; test: CifarNeighbour; inRelease: ProvenanceRow['nearestInRelease'] }> | null;
   /** A pool source's id and path of a corpus row. */
   poolIds?: (index: number) => { id: string; path: string } | undefined;
 }
@@ -149,8 +151,8 @@ export function provenanceRows(inputs: DescribeInputs): ProvenanceRow[] {
       class: className,
       label: sample.labels[position],
       keyword,
-      nearestCifar: { train: inputs.nearest[position].train, test: inputs.nearest[position].test },
-      nearestInRelease: inputs.nearest[position].inRelease,
+      nearestCifar: inputs.nearest ? { train: inputs.nearest[position].train, test: inputs.nearest[position].test } : null,
+      nearestInRelease: inputs.nearest?.[position].inRelease ?? null,
       round1: inputs.round1.decisionOf(ti, className, keyword),
       round2: inputs.round2.decisionOf(ti, className, keyword),
       sampling: { round: roundOf(ti), draw, from: inputs.basePerKeyword?.[keyword]?.includes(ti) ? 'base' : 'drawn' },
@@ -193,7 +195,7 @@ export function* exclusionRows(inputs: DescribeInputs): Generator<ExclusionRow> 
     const { className: c, keyword } = k;
     const rank = keptRank.get(`${c}/${keyword}`);
     const quota = inputs.quotaOf(c, keyword);
-    for (let ti = k.start; ti < k.end; ti++) {
+    for (const ti of k.images ?? range(k.start, k.end)) {
       if (inputs.sources.has(ti) || released.has(ti) || seen.has(ti)) continue;
       seen.add(ti);
       const ids = inputs.poolIds?.(ti);
@@ -202,10 +204,17 @@ export function* exclusionRows(inputs: DescribeInputs): Generator<ExclusionRow> 
       else if (rank >= inputs.topK) yield { ...base, reason: 'keyword-not-in-top-k', evidence: { rank: rank + 1, topK: inputs.topK, count: k.count } };
       else if (quota === 0) yield { ...base, reason: 'no-quota', evidence: { count: k.count, quota: 0 } };
       else if (!member(inputs.round1.accepted, c, keyword, ti)) yield { ...base, reason: 'rejected-round1', evidence: inputs.round1.decisionOf(ti, c, keyword) };
-      else if (!member(inputs.round2.offered, c, keyword, ti)) yield { ...base, reason: 'too-close-to-cifar10', evidence: { ...inputs.nearestCifar(ti), threshold: inputs.thresholds.minCifarDistance } };
+      else if (!member(inputs.round2.offered, c, keyword, ti)) {
+        const nearest = inputs.nearestCifar(ti);
+        yield { ...base, reason: 'too-close-to-cifar10', evidence: nearest ? { ...nearest, threshold: inputs.thresholds.minCifarDistance } : null };
+      }
       else if (!member(inputs.round2.accepted, c, keyword, ti)) yield { ...base, reason: 'rejected-round2', evidence: inputs.round2.decisionOf(ti, c, keyword) };
       else if (inputs.blacklisted.has(ti)) yield { ...base, reason: 'blacklisted', evidence: inputs.blacklisted.get(ti)! };
       else yield { ...base, reason: 'not-drawn', evidence: { quota, drawn: drawn.get(`${c}/${keyword}`) ?? 0, confirmed: inputs.round2.accepted[c]?.[keyword]?.length ?? 0 } };
     }
   }
+}
+
+function* range(start: number, end: number): Generator<number> {
+  for (let i = start; i < end; i++) yield i;
 }

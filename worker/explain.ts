@@ -100,7 +100,8 @@ export function formatExplanation(e: Explanation): string {
   if (e.provenance) {
     const p = e.provenance;
     lines.push(`${e.release} image ${p.position}: ${p.class} (label ${p.label}), keyword ${p.keyword}, source ${p.source.index}${p.source.id ? ` (${p.source.id})` : ''}`);
-    lines.push(`  nearest CIFAR-10: train #${p.nearestCifar.train.index} at L2 ${p.nearestCifar.train.distance.toFixed(1)}, test #${p.nearestCifar.test.index} at ${p.nearestCifar.test.distance.toFixed(1)}`);
+    if (p.nearestCifar) lines.push(`  nearest CIFAR-10: train #${p.nearestCifar.train.index} at L2 ${p.nearestCifar.train.distance.toFixed(1)}, test #${p.nearestCifar.test.index} at ${p.nearestCifar.test.distance.toFixed(1)}`);
+    else lines.push('  nearest CIFAR-10: unknown (built without pixels, from the published files)');
     if (p.nearestInRelease) lines.push(`  nearest in the release: image ${p.nearestInRelease.position} (source ${p.nearestInRelease.index}) at L2 ${p.nearestInRelease.distance.toFixed(1)}`);
     lines.push(`  round 1: accepted by ${decision(p.round1)}`, `  round 2: confirmed by ${decision(p.round2)}`);
     lines.push(`  sampling: round ${p.sampling.round}, draw ${p.sampling.draw} of its keyword, ${p.sampling.from === 'base' ? 'kept from the base release' : 'drawn'}`);

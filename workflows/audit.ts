@@ -9,6 +9,14 @@ import type { ArtifactRef, BuildConfig, BuildInput, ExtractSummary, StageOutput,
 
 export const AUDIT_TRAIL = 'audit-trail';
 
+/** What a build from the published files leaves for its audit. */
+export interface PublishedAuditInputs {
+  counts: StageOutput;
+  labels: StageOutput;
+  confirmed: StageOutput;
+  basePerKeyword?: ArtifactRef;
+}
+
 /** What a build from pixels leaves for its audit. */
 export interface AuditInputs {
   keywords: StageOutput;
@@ -35,12 +43,22 @@ export async function auditAndPublish(
   extract: StageOutput<ExtractSummary>,
   sample: StageOutput,
   exported: Output<'exportRelease'>,
-  audit: AuditInputs | undefined,
+  audit: AuditInputs | { published: PublishedAuditInputs; blacklist?: ArtifactRef } | undefined,
   evaluated: StageOutput,
 ): Promise<{ releaseDir: string; extras: Record<string, string> }> {
   const files: Record<string, ArtifactRef> = { ...exported.files };
   const extras: Record<string, string> = {};
-  if (audit) {
+  if (audit && 'published' in audit) {
+    const thresholds = { minCifarDistance: config.labeling.minCifarDistance, withinThreshold: config.nearDuplicates.withinThreshold, cifarThreshold: config.nearDuplicates.cifarThreshold };
+    const described = await progress.run('describePublishedRelease', `every image of ${config.release} accounted for, as far as the published files tell`, {
+      release: config.release, classes: config.classes, thresholds, sample, blacklist: audit.blacklist, ...audit.published,
+    });
+    const prefix = `cifar10.1_${config.release}`;
+    for (const [name, stored] of [[`${prefix}_provenance.jsonl`, `${prefix}_provenance.jsonl`], [`${prefix}_exclusions.jsonl`, `${prefix}_exclusions.jsonl`], [`${prefix}_audit.json`, 'audit_summary.json']]) {
+      files[name] = described.files[stored];
+      extras[name] = described.files[stored].sha256;
+    }
+  } else if (audit) {
     const described = await progress.run('describeRelease', `every image of ${config.release} accounted for: provenance and exclusions`, {
       release: config.release, classes: config.classes, topK: config.keywords.topK, excluded: config.keywords.excluded,
       thresholds: { minCifarDistance: config.labeling.minCifarDistance, withinThreshold: config.nearDuplicates.withinThreshold, cifarThreshold: config.nearDuplicates.cifarThreshold },

@@ -42,7 +42,7 @@ export async function buildRelease(input: BuildInput): Promise<BuildResult> {
   const pool = source.kind === 'pool' ? await progress.run('ingestPool', `the pool's images at 32×32: ${source.pool}`, { source, classes: config.classes, pool: config.pool }) : undefined;
   const extract = await progress.run('extractSources', `extract ${source.kind} sources`, { source, classes: config.classes, pool });
   const { sample, blacklist, labels, confirmed, audit } = source.kind === 'published'
-    ? { ...(await fromPublished(progress, config, source.dir)), labels: undefined, confirmed: undefined, audit: undefined }
+    ? await publishedBuild(progress, config, source.dir)
     : await fromPixels(progress, waits, input, extract, pool);
 
   const audited = auditsRelease();
@@ -101,4 +101,10 @@ async function fromPixels(progress: Progress, waits: RoundWait_ & ReviewWait, in
 async function matchKeywords(progress: Progress, config: BuildInput['config'], extract: Output<'extractSources'>) {
   const matches = await shardedStage(progress, { stage: 'findCifar10Keywords', extract, maxDistance: config.keywords.matchMaxDistance });
   return progress.run('assignKeywords', `one keyword for each of ${extract.summary.cifarCount} CIFAR-10 images`, { extract, matches });
+}
+
+/** The build from the published files, with what its audit needs. */
+async function publishedBuild(progress: Progress, config: BuildInput['config'], dir: string) {
+  const { sample, blacklist, audit } = await fromPublished(progress, config, dir);
+  return { sample, blacklist, labels: undefined, confirmed: undefined, audit: { published: audit, blacklist } };
 }
