@@ -2,6 +2,7 @@ import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { runBuild } from '../../worker/build';
+import { diff } from '../../worker/diff';
 import { releaseHashes, ROOT, tempDir, uniqueQueue, useTestServer } from '../helpers/build';
 import { SHARED } from '../helpers/shared';
 
@@ -30,6 +31,22 @@ describe('build from the published CIFAR-10.1 files', () => {
       expect(accuracy.v6).toHaveLength(30);
     }
     expect(runs[0]).toEqual(runs[1]);
+  }, 300_000);
+
+  test('diff of the published v4 and v6: the images added and removed that the two releases say, each with the other side\'s reason', async () => {
+    const outDir = await tempDir('published-diff');
+    for (const release of ['v4', 'v6']) {
+      await runBuild({ config: path.join(ROOT, 'configs', `${release}.yaml`), source: { kind: 'published', dir: PUBLISHED }, outDir, quiet: true, taskQueue: uniqueQueue('pubdiff') });
+    }
+    const read = async (r: string) => new Set<number>(JSON.parse(await readFile(path.join(outDir, 'releases', r, `cifar10.1_${r}_ti_indices.json`), 'utf8')));
+    const [v4, v6] = [await read('v4'), await read('v6')];
+    const d = await diff(outDir, 'v4', 'v6');
+    expect(d.added!.map((x) => x.index).sort((a, b) => a - b)).toEqual([...v6].filter((i) => !v4.has(i)).sort((a, b) => a - b));
+    expect(d.removed!.map((x) => x.index).sort((a, b) => a - b)).toEqual([...v4].filter((i) => !v6.has(i)).sort((a, b) => a - b));
+    // Every one has a reason from the exclusions of the side it is missing from.
+    for (const x of [...d.added!, ...d.removed!]) expect(x.exclusion?.reason).toBeDefined();
+    expect(new Set(d.removed!.map((x) => x.why))).toEqual(new Set(['not-drawn', 'no-quota']));
+    expect(d.accuracy).toHaveLength(30);
   }, 300_000);
 
   test('v4 from the published files is verified, not redrawn, and the report says what matched', async () => {
