@@ -18,9 +18,12 @@ const ROOT = path.resolve(__dirname, '..', '..');
 // The *-v2 histories are of version 2 (the build-v2 marker: sharded stages and labeling rounds in child
 // workflows, lists in the store): a v6 build, the v4 build it ran as its child, and two of that build's
 // children (a labeling round with the simulated labeler's Updates, the sharded distance stage).
+// The *-audit histories take the audit-trail patch: the release described, reported and published after
+// evaluation (demo v6, its cold v4 child and its second round; a v6 build from the published files).
 const HISTORIES = [
   'v4-demo', 'v6-demo', 'v4-demo-child-records', 'v6-demo-cold-records', 'v6-demo-warm-records',
   'v6-demo-v2', 'v4-demo-v2', 'v4-demo-v2-round1', 'v4-demo-v2-distances',
+  'v6-demo-audit', 'v4-demo-audit', 'v4-demo-audit-round2', 'v6-published-audit',
 ];
 
 describe('replay of recorded build histories', () => {
