@@ -86,22 +86,24 @@ export async function topKNeighbors(
   if (n === 0 || m === 0) {
     return { indices: new Int32Array(0), distances: new Int32Array(0), k: kk, engine: preference === 'auto' ? 'js' : preference };
   }
+  const problem: KnnProblem = { queries, references, n, m, shape, preference, opts };
   const blocks = Math.ceil(n / blockSize);
-  if (threads === 1 || blocks === 1 || n * m * d < INLINE_WORK) {
-    return runInline(queries, references, n, m, shape, preference, opts);
-  }
-  return runPool(queries, references, n, m, shape, preference, Math.min(threads, blocks), blockSize, opts);
+  if (threads === 1 || blocks === 1 || n * m * d < INLINE_WORK) return runInline(problem);
+  return runPool(problem, Math.min(threads, blocks), blockSize);
 }
 
-async function runInline(
-  queries: Uint8Array,
-  references: Uint8Array,
-  n: number,
-  m: number,
-  shape: KnnShape,
-  preference: EnginePreference,
-  opts: TopKOptions,
-): Promise<TopKResult> {
+/** One validated call of `topKNeighbors`: n queries against m references. */
+interface KnnProblem {
+  queries: Uint8Array;
+  references: Uint8Array;
+  n: number;
+  m: number;
+  shape: KnnShape;
+  preference: EnginePreference;
+  opts: TopKOptions;
+}
+
+async function runInline({ queries, references, n, m, shape, preference, opts }: KnnProblem): Promise<TopKResult> {
   const arrays: KnnArrays = {
     queries,
     references,
@@ -161,15 +163,9 @@ function sharedCopy(a: Uint8Array): SharedArrayBuffer {
 }
 
 async function runPool(
-  queries: Uint8Array,
-  references: Uint8Array,
-  n: number,
-  m: number,
-  shape: KnnShape,
-  preference: EnginePreference,
+  { queries, references, n, m, shape, preference, opts }: KnnProblem,
   workerCount: number,
   blockSize: number,
-  opts: TopKOptions,
 ): Promise<TopKResult> {
   const pool = await KnnPool.get(workerCount, preference, shape.dimension);
   return pool.exclusive(async () => {
