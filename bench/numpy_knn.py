@@ -44,26 +44,26 @@ def blas_info():
     return info
 
 
-def float64_argsort(x, y, k):
-    """The original's method: float64 X·Yᵀ with norms, then a full argsort."""
-    xf = x.astype(np.float64)
-    yf = y.astype(np.float64)
+def squared_distances(x, y, dtype):
+    """X·Yᵀ in dtype with the norms added: all squared L2 distances, and the GEMM's time."""
+    xf = x.astype(dtype)
+    yf = y.astype(dtype)
     t = time.perf_counter()
     dots = xf @ yf.T
     gemm = time.perf_counter() - t
-    d = (xf * xf).sum(1)[:, None] + (yf * yf).sum(1)[None, :] - 2 * dots
+    return (xf * xf).sum(1)[:, None] + (yf * yf).sum(1)[None, :] - 2 * dots, gemm
+
+
+def float64_argsort(x, y, k):
+    """The original's method: float64 distances, then a full argsort."""
+    d, gemm = squared_distances(x, y, np.float64)
     idx = np.argsort(d, axis=1)[:, :k]
     return idx, np.take_along_axis(d, idx, 1), gemm
 
 
 def float32_argpartition(x, y, k):
-    """float32 X·Yᵀ, argpartition for the k smallest, then sort those k."""
-    xf = x.astype(np.float32)
-    yf = y.astype(np.float32)
-    t = time.perf_counter()
-    dots = xf @ yf.T
-    gemm = time.perf_counter() - t
-    d = (xf * xf).sum(1)[:, None] + (yf * yf).sum(1)[None, :] - 2 * dots
+    """float32 distances, argpartition for the k smallest, then sort those k."""
+    d, gemm = squared_distances(x, y, np.float32)
     part = np.argpartition(d, k - 1, axis=1)[:, :k]
     vals = np.take_along_axis(d, part, 1)
     order = np.argsort(vals, axis=1, kind='stable')
