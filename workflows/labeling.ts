@@ -70,7 +70,10 @@ export async function labelRound(input: RoundInput): Promise<RoundResult> {
   const buffer: PageDecision[] = [];
   let updates = 0;
 
-  setHandler(roundPending, () => ({ release, round, pages: prepared.pages, pending: [...pending.keys()], decided: prepared.total - pending.size, total: prepared.total }));
+  setHandler(roundPending, () => ({
+    release, round, pages: prepared.pages, pending: [...pending.keys()], decided: prepared.total - pending.size, total: prepared.total,
+    excluded: Object.fromEntries([...pending].flatMap(([id, p]) => (p.excluded?.length ? [[id, p.excluded]] : []))),
+  }));
   setHandler(submitLabels, (batch) => {
     for (const decision of batch.decisions) {
       pending.delete(decision.page);
