@@ -234,12 +234,13 @@ export function createLabelApp(opts: LabelServerOptions, site: Site = { tls: fal
         if (running.task !== task) throw usedFor(running.task);
         return running.result as Promise<LabelsResponse>;
       }
-      const logged = await log.request(session.name, body.requestId);
-      if (logged) {
+      // Registered before anything is awaited, so a retry arriving meanwhile waits for this one.
+      const result = (async (): Promise<LabelsResponse> => {
+        const logged = await log.request(session.name, body.requestId);
+        if (!logged) return submitDecision(session, body);
         if (`${logged.build}\0${logged.pageId}` !== task) throw usedFor(`${logged.build}\0${logged.pageId}`);
         return { accepted: logged.selected };
-      }
-      const result = submitDecision(session, body);
+      })();
       inflight.set(key, { task, result });
       try {
         return await result;
@@ -281,7 +282,7 @@ export function createLabelApp(opts: LabelServerOptions, site: Site = { tls: fal
     'GET /api/quality': async ({ session }): Promise<QualityResponse> => {
       requireRole(session, 'administer');
       const { decisions, controls } = await log.read();
-      const options = await qualityOptions();
+      const options = await qualityOptions(decisions);
       const labelers = labelerQuality(decisions, controls, options);
       const review = labelers.filter((l) => l.flagged).map((l) => ({
         labeler: l.labeler,
@@ -411,11 +412,10 @@ export function createLabelApp(opts: LabelServerOptions, site: Site = { tls: fal
     }
   }
 
-  /** The flagging thresholds: those of the first running build with controls in its config, else the defaults. */
-  async function qualityOptions() {
-    const builds = await runningBuilds(opts.client, await store.id(), opts.release).catch(() => []);
-    for (const b of builds) {
-      const controls = (await settingsOf(b.workflowId).catch(() => null))?.controls;
+  /** The flagging thresholds: those of the config of the latest build in the log with controls, else the defaults. */
+  async function qualityOptions(decisions: LoggedDecision[]) {
+    for (const workflowId of [...new Set(decisions.map((d) => d.build).reverse())]) {
+      const controls = (await settingsOf(workflowId).catch(() => null))?.controls;
       if (controls) return { ...DEFAULT_QUALITY_OPTIONS, minAccuracy: controls.minAccuracy, minControls: controls.minControls };
     }
     return DEFAULT_QUALITY_OPTIONS;
