@@ -349,7 +349,7 @@ export function createLabelApp(opts: LabelServerOptions, site: Site = { tls: fal
     if (!round?.pages) throw new HttpError(404, `task "${pageId}" is not pending in ${workflowId} (the build is at ${build.stage})`);
     const reader = await pagesOf(round.pages);
     const page = await reader.page(pageId);
-    if (!page) throw new HttpError(404, `task "${pageId}" is not in the round's pages`);
+    if (!page) throw new HttpError(404, `task "${pageId}" is not pending in ${workflowId}`);
     return { build, roundId: round.workflowId, page, reader, pages: round.pages, pending: round.pending.includes(pageId), excluded: round.excluded?.[pageId] ?? [] };
   }
 

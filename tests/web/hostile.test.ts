@@ -197,7 +197,7 @@ describe('a label server refuses', () => {
     expect(await json(await as('grace').post('/api/labels', decision(TABBY, [0, 16])))).toEqual([409, { error: `image 16 was not offered in task "${TABBY}" (it shows 16)` }]);
     expect(await json(await as('grace').post('/api/labels', decision(TABBY, [-1])))).toEqual([409, { error: `image -1 was not offered in task "${TABBY}" (it shows 16)` }]);
     expect(await json(await as('grace').post('/api/labels', decision(TABBY, [2, 2])))).toEqual([409, { error: 'image 2 is listed twice' }]);
-    expect(await json(await as('grace').post('/api/labels', decision('r1/cat/nothing', [0])))).toEqual([404, { error: 'task "r1/cat/nothing" is not in the round\'s pages' }]);
+    expect(await json(await as('grace').post('/api/labels', decision('r1/cat/nothing', [0])))).toEqual([404, { error: `task "r1/cat/nothing" is not pending in ${workflowId}` }]);
     expect(await json(await as('grace').post('/api/labels', { workflowId, decision: { taskId: TABBY, accepted: [0] } }))).toEqual([400, { error: 'requestId is missing' }]);
     expect(await roundPendingIds(1)).toEqual([TABBY, PUPPY]);
   });
