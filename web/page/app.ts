@@ -315,7 +315,11 @@ const taskQuery = (workflowId: string, task: LabelTask) =>
 
 async function openTask(workflowId: string, taskId: string, current: () => boolean) {
   const { task, historyUrl } = await api<TaskResponse>(`/api/task?workflow=${encodeURIComponent(workflowId)}&task=${encodeURIComponent(taskId)}`);
-  if (!current()) return;
+  if (!current()) {
+    // Opened, and so claimed, after the person moved on: give it back.
+    void post('/api/release', { workflowId, taskId: task.id }).catch(() => undefined);
+    return;
+  }
   const draft = loadDraft<TaskDraft>(draftKey(workflowId, task.id));
   const initial = draft ? draft.accepted.filter((i) => i < task.items) : task.preselected ?? [];
   state.view = {
