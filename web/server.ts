@@ -20,7 +20,7 @@ import { splitSubmission } from '../lib/controls';
 import { ArtifactStore } from '../lib/store';
 import { reviewDuplicates, submitLabels } from '../workflows/messages';
 import type { ArtifactRef, DuplicatePair, PageDecision } from '../workflows/types';
-import { twoPersonRule } from '../workflows/validators';
+import { HANDING_OVER, twoPersonRule } from '../workflows/validators';
 import {
   ClaimRequest, DuplicatesRequest, LabelsRequest, LoginRequest,
   type AdminPageResponse, type BuildsResponse, type ClaimResponse, type DuplicatesResponse, type ErrorResponse, type LabelsResponse,
@@ -98,6 +98,9 @@ const MAX_SMALL_BODY = 4 * 1024;
  * queues here instead of seeing errors.
  */
 const MAX_IN_FLIGHT = 8;
+
+/** How often a submission is sent while a round hands over to its next execution (a second or two at most), 250 ms apart. */
+const HAND_OVER_TRIES = 40;
 
 /** What a route gets: the request, its URL, and (except the login) the signed-in person. */
 interface Ctx {
@@ -401,14 +404,27 @@ export function createLabelApp(opts: LabelServerOptions, site: Site = { tls: fal
     return { pending, pairs: await store.readJson<DuplicatePair[]>(pending.pairs) };
   }
 
-  /** Sends an Update; the build's validator rejecting it is a 409 with the validator's message. */
+  /**
+   * Sends an Update; the build's validator rejecting it is a 409 with the validator's message. A round
+   * handing over to its next execution (past its Update budget) refuses everything for a moment: sent
+   * again, under the same id, until the next execution takes it.
+   */
   async function update<T>(workflowId: string, send: () => Promise<T>): Promise<T> {
-    try {
-      return await send();
-    } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) throw new HttpError(409, innermostMessage(err));
-      if (err instanceof WorkflowNotFoundError) throw new HttpError(404, `no running build ${workflowId}`);
-      throw new HttpError(502, `${workflowId}: ${innermostMessage(err)}`);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await send();
+      } catch (err) {
+        if (err instanceof WorkflowUpdateFailedError) {
+          const message = innermostMessage(err);
+          if (message.includes(HANDING_OVER) && attempt < HAND_OVER_TRIES) {
+            await new Promise((resolve) => setTimeout(resolve, 250));
+            continue;
+          }
+          throw new HttpError(409, message);
+        }
+        if (err instanceof WorkflowNotFoundError) throw new HttpError(404, `no running build ${workflowId}`);
+        throw new HttpError(502, `${workflowId}: ${innermostMessage(err)}`);
+      }
     }
   }
 

@@ -22,6 +22,17 @@ function reject(message: string): never {
   throw ApplicationFailure.nonRetryable(message, 'RejectedSubmission');
 }
 
+/** Words of the rejection while a round continues as new: the label server sends such a submission again. */
+export const HANDING_OVER = 'is handing over to its next execution';
+
+/**
+ * Rejects a submission that reaches a round after it passed its Update budget and before it continued as new:
+ * nothing is recorded, and the same Update (same id) sent again reaches the next execution.
+ */
+export function rejectWhileHandingOver(round: number): never {
+  reject(`round ${round} ${HANDING_OVER} (Temporal takes at most 2,000 Updates per execution): send it again`);
+}
+
 /** Why `labeler` may not answer `page`: the two-person rule, as the validator and the label server (which refuses up front) both say it. */
 export function twoPersonRule(labeler: string, page: string): string {
   return `two-person rule: ${labeler} made round-1 decisions on this keyword and cannot confirm them (page "${page}")`;
