@@ -1,33 +1,22 @@
 // The labeling page in chromium against a stand-in build (tests/browser/fake-build.workflow.ts)
 // on the test run's Temporal server: signing in from a login link, keyboard, undo, drafts, rejections,
 // round 2, duplicate review, signing out.
-import { Client, Connection, WorkflowHandle } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { writeFileAtomic } from '../../lib/formats/files';
-import { sha256Json } from '../../lib/hash';
-import { type LabelPage, splitPages, writePages } from '../../lib/labeling';
-import { ArtifactStore } from '../../lib/store';
-import { startLabelServer } from '../../web/server';
-import { storeQueue } from '../../workflows/ids';
+import { type LabelPage, splitPages } from '../../lib/labeling';
 import { roundPending, submitLabels } from '../../workflows/messages';
-import type { ArtifactRef, DuplicatePair } from '../../workflows/types';
+import type { DuplicatePair } from '../../workflows/types';
 import { keepScreenshot } from '../helpers/screenshots';
-import { apiAs, launchChromium, personInBrowser, signIn, tamperNextSubmission, writeImages } from './helpers';
-import type { buildRelease as fakeBuild, FakeRound, FakeWork } from './fake-build.workflow';
+import { CANDIDATES, type FakeBuild, startFakeBuild } from './fake-build';
+import { apiAs, launchChromium, personInBrowser, signIn, tamperNextSubmission } from './helpers';
 
-const CANDIDATES = 'cache/buildKeywordSubsets/k1/candidate_images.npy';
-const CIFAR = 'cache/extractSources/k0/cifar10_images.npy';
 // Functions handed to page.evaluate and friends run in the page; the tests compile without the DOM's types.
 declare const localStorage: { getItem(key: string): string | null };
 declare function getComputedStyle(e: unknown): { gridTemplateColumns: string };
 
-const ref = (p: string): ArtifactRef => ({ path: p, sha256: '0'.repeat(64), bytes: 0 });
 const range = (start: number, n: number) => Array.from({ length: n }, (_, i) => start + i);
 
 const release = `fake${randomBytes(3).toString('hex')}`;
@@ -44,55 +33,18 @@ const pairs: DuplicatePair[] = [
   { id: 'w1', kind: 'within', ti: 1000, other: 1003, distance: 812.4, rows: [0, 3] },
   { id: 'c1', kind: 'cifar', ti: 2001, other: 7, distance: 1503.94, rows: [13, 7] },
 ];
-const PAIRS = 'cache/checkNearDuplicates/k2/pairs.json';
-
-let dir: string;
+let fake: FakeBuild;
 let shots: string;
-let connection: Connection;
-let client: Client;
-let nativeConnection: NativeConnection;
-let worker: Worker;
-let running: Promise<void>;
-let handle: WorkflowHandle<typeof fakeBuild>;
-let server: Awaited<ReturnType<typeof startLabelServer>>;
 let browser: Browser;
 let page: Page;
 let store: string;
+let server: FakeBuild['server'];
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'cifar101-page-'));
-  shots = path.join(dir, 'screenshots');
-  store = path.join(dir, 'store');
-  await mkdir(path.join(store, path.dirname(CANDIDATES)), { recursive: true });
-  await mkdir(path.join(store, path.dirname(CIFAR)), { recursive: true });
+  fake = await startFakeBuild({ name: 'label-page', workflowId, release, rounds, candidates: 26, cifar: 10, pairs, uiUrl: inject('temporalUi') });
+  ({ store, server } = fake);
+  shots = path.join(fake.dir, 'screenshots');
   await mkdir(shots);
-  await writeImages(path.join(store, CANDIDATES), 26);
-  await writeImages(path.join(store, CIFAR), 10, 100);
-  const fakeRounds: FakeRound[] = [];
-  for (const round of [1, 2] as const) {
-    const folder = `cache/${round === 1 ? 'labelCandidates' : 'confirmCandidates'}/p${round}`;
-    await mkdir(path.join(store, folder), { recursive: true });
-    await writePages(path.join(store, folder), rounds[round], { round, images: ref(CANDIDATES), cifarImages: ref(CIFAR) });
-    fakeRounds.push({ round, pages: ref(`${folder}/pages.json`), headers: rounds[round].map((p) => [p.id, p.offered.length, p.digest]) });
-  }
-  await mkdir(path.join(store, path.dirname(PAIRS)), { recursive: true });
-  await writeFileAtomic(path.join(store, PAIRS), Buffer.from(JSON.stringify(pairs)));
-  const work: FakeWork = {
-    release,
-    rounds: fakeRounds,
-    duplicates: { round: 1, pairs: ref(PAIRS), count: pairs.length, digest: sha256Json(pairs).slice(0, 16), candidates: ref(CANDIDATES), cifar: ref(CIFAR) },
-  };
-
-  const address = inject('temporalAddress');
-  // The label server lists the builds of its store: those on the store's queue.
-  const taskQueue = storeQueue(`label-page-${randomBytes(4).toString('hex')}`, await new ArtifactStore(store).id());
-  nativeConnection = await NativeConnection.connect({ address });
-  worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowsPath: path.join(__dirname, 'fake-build.workflow.ts') });
-  running = worker.run();
-  connection = await Connection.connect({ address });
-  client = new Client({ connection });
-  handle = await client.workflow.start<typeof fakeBuild>('buildRelease', { args: [work], taskQueue, workflowId });
-  server = await startLabelServer({ client, storeRoot: store, release, uiUrl: inject('temporalUi') });
   browser = await launchChromium();
   // One person does everything here (a reviewer may label, verify and review); the two-person rule has its own tests.
   page = await personInBrowser(browser, server.url, store, 'ada', 'reviewer', { viewport: { width: 1400, height: 900 } });
@@ -100,20 +52,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
-  await handle?.terminate().catch(() => undefined);
-  worker?.shutdown();
-  await running;
-  await nativeConnection?.close();
-  await connection?.close();
-  await rm(dir, { recursive: true, force: true });
+  await fake?.close();
 });
 
 /** Waits until the page shows `what` (a task id, or `~duplicates/<round>`) of the build. */
 const opened = (what: string) => page.waitForSelector(`#view[data-open="${workflowId}/${what}"] .task-head`);
 const text = (selector: string) => page.locator(selector).first().innerText();
 const selectedCells = () => page.$$eval('#grid .cell', (cells) => cells.map((c, i) => (c.getAttribute('aria-selected') === 'true' ? i : -1)).filter((i) => i >= 0));
-const pendingIds = async () => (await client.workflow.getHandle(`${workflowId}/round1`).query(roundPending)).pending;
+const pendingIds = async () => (await fake.client.workflow.getHandle(`${workflowId}/round1`).query(roundPending)).pending;
 const errorMessage = async () => {
   await page.waitForSelector('#message.error:not([hidden])');
   return text('#message');
@@ -188,7 +134,7 @@ describe('labeling page', () => {
   it('refuses a task someone else submitted meanwhile, visibly', async () => {
     await page.keyboard.press('a');
     const puppy = rounds[1][1];
-    await client.workflow.getHandle(`${workflowId}/round1`).executeUpdate(submitLabels, {
+    await fake.client.workflow.getHandle(`${workflowId}/round1`).executeUpdate(submitLabels, {
       args: [{ decisions: [{ page: puppy.id, digest: puppy.digest, accepted: [puppy.offered.indexOf(2001)], labeler: 'Bob', at: new Date().toISOString(), via: 'page' }] }],
     });
     await page.keyboard.press('Enter');
@@ -222,7 +168,7 @@ describe('labeling page', () => {
     await page.waitForSelector('#message.ok');
     expect(await text('#message')).toBe('Review sent: 1 image blacklisted.');
 
-    const result = await handle.result();
+    const result = await fake.handle.result();
     // The build receives positions in each page (the page sent TinyImages indices) and pairs by position.
     expect(result.decisions.map((d) => [d.page, d.accepted, d.labeler, d.via])).toEqual([
       ['r1/cat/tabby cat', chosen, 'ada', 'page'],

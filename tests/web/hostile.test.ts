@@ -2,33 +2,25 @@
 // (tests/browser/fake-build.workflow.ts: fixed rounds, the build's own validators) whose config
 // asks for control images: each case answers with its status and reason, and the rounds'
 // histories hold none of what was refused.
-import { Client, Connection, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { NativeConnection, Worker } from '@temporalio/worker';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { mkdir, readFile, symlink } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { writeNpy } from '../../lib/formats/npy';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LabelerRegistry } from '../../lib/labelers';
-import { type LabelPage, splitPages, writePages } from '../../lib/labeling';
-import { ArtifactStore } from '../../lib/store';
+import { type LabelPage, splitPages } from '../../lib/labeling';
 import type { AdminPageResponse, BuildsResponse, LabelTask, QualityResponse } from '../../web/api';
 import { startLabelServer } from '../../web/server';
-import { storeQueue } from '../../workflows/ids';
 import { roundPending, submitLabels } from '../../workflows/messages';
-import type { ArtifactRef, PageDecision } from '../../workflows/types';
-import type { buildRelease as fakeBuild, FakeRound, FakeWork } from '../browser/fake-build.workflow';
+import type { PageDecision } from '../../workflows/types';
+import { CANDIDATES, type FakeBuild, startFakeBuild } from '../browser/fake-build';
 import { apiAs, type KnownTask, pendingOfBuild, signIn, writeImages } from '../browser/helpers';
 
 const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
-const CANDIDATES = 'cache/buildKeywordSubsets/k1/candidate_images.npy';
-const CIFAR = 'cache/extractSources/k0/cifar10_images.npy';
-const ref = (p: string): ArtifactRef => ({ path: p, sha256: '0'.repeat(64), bytes: 0 });
 const range = (start: number, n: number) => Array.from({ length: n }, (_, i) => start + i);
 const page1 = (round: 1 | 2, className: string, keyword: string, offered: number[], rows: number[]): LabelPage =>
   splitPages({ round, className, keyword, needed: 2, offered, rows, preselect: round === 2, references: range(0, 6) })[0];
@@ -41,15 +33,11 @@ const CONFIRM = rounds[2][0].id;
 
 const release = `hostile${randomBytes(3).toString('hex')}`;
 const workflowId = `cifar101-${release}-0123456789ab`;
+let fake: FakeBuild;
 let dir: string;
 let store: string;
-let connection: Connection;
-let client: Client;
-let nativeConnection: NativeConnection;
-let worker: Worker;
-let running: Promise<void>;
-let handle: WorkflowHandle<typeof fakeBuild>;
-let server: Awaited<ReturnType<typeof startLabelServer>>;
+let client: FakeBuild['client'];
+let server: FakeBuild['server'];
 /** Session cookies: grace labels round 1 and is a verifier; alan labels; ada verifies; lin is the admin. */
 const cookies: Record<string, string> = {};
 const as = (name: string | null) => apiAs(server.url, name ? cookies[name] : null);
@@ -58,48 +46,19 @@ const taskQuery = (task: string) => `workflow=${encodeURIComponent(workflowId)}&
 const decision = (taskId: string, accepted: number[], requestId = randomBytes(8).toString('hex')) => ({ workflowId, requestId, decision: { taskId, accepted } });
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'cifar101-hostile-'));
-  store = path.join(dir, 'store');
-  await mkdir(path.join(store, path.dirname(CANDIDATES)), { recursive: true });
-  await mkdir(path.join(store, path.dirname(CIFAR)), { recursive: true });
-  await writeImages(path.join(store, CANDIDATES), 20);
-  await writeImages(path.join(store, CIFAR), 40, 100);
-  await writeNpy(path.join(store, path.dirname(CIFAR), 'cifar10_labels.npy'), { dtype: 'int32', shape: [40], data: Int32Array.from(range(0, 40), (i) => i % 10) });
-  const fakeRounds: FakeRound[] = [];
-  for (const round of [1, 2] as const) {
-    const folder = `cache/${round === 1 ? 'labelCandidates' : 'confirmCandidates'}/p${round}`;
-    await mkdir(path.join(store, folder), { recursive: true });
-    await writePages(path.join(store, folder), rounds[round], { round, images: ref(CANDIDATES), cifarImages: ref(CIFAR) });
+  fake = await startFakeBuild({
+    name: 'hostile', workflowId, release, rounds, candidates: 20, cifar: 40, cifarLabels: true,
     // Round 2's page excludes its keyword's round-1 labeler, as confirmCandidates makes it.
-    fakeRounds.push({ round, pages: ref(`${folder}/pages.json`), headers: rounds[round].map((p) => (round === 2 ? [p.id, p.offered.length, p.digest, ['grace']] : [p.id, p.offered.length, p.digest])) });
-  }
-  const work: FakeWork = {
+    excluded: (round) => (round === 2 ? ['grace'] : undefined),
     config: { seed: 7, classes: CLASSES, labeling: { controls: { rate: 0.25, minAccuracy: 0.8, minControls: 2 } } },
-    release, rounds: fakeRounds, duplicates: null,
-  };
-  const address = inject('temporalAddress');
-  const taskQueue = storeQueue(`hostile-${randomBytes(4).toString('hex')}`, await new ArtifactStore(store).id());
-  nativeConnection = await NativeConnection.connect({ address });
-  worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowsPath: path.join(__dirname, '..', 'browser', 'fake-build.workflow.ts') });
-  running = worker.run();
-  connection = await Connection.connect({ address });
-  client = new Client({ connection });
-  handle = await client.workflow.start<typeof fakeBuild>('buildRelease', { args: [work], taskQueue, workflowId });
-  server = await startLabelServer({ client, storeRoot: store, release });
+  });
+  ({ dir, store, client, server } = fake);
   for (const [name, role] of [['grace', 'verifier'], ['alan', 'labeler'], ['ada', 'verifier'], ['lin', 'admin'], ['mallory', 'labeler']] as const) {
     cookies[name] = await signIn(server.url, store, name, role);
   }
 });
 
-afterAll(async () => {
-  await server?.close();
-  await handle?.terminate().catch(() => undefined);
-  worker?.shutdown();
-  await running;
-  await nativeConnection?.close();
-  await connection?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => fake?.close());
 
 /** Sends a request with exactly these headers (fetch will not send a forged Host), and the answer. */
 function raw(method: string, route: string, headers: Record<string, string | number>, body = ''): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
@@ -272,7 +231,7 @@ describe('a label server refuses', () => {
   });
 
   it('records nothing it refused: the rounds\' histories hold the three accepted decisions only, signed by the session', async () => {
-    const result = await handle.result();
+    const result = await fake.handle.result();
     const positions = tabby.shown.flatMap((s) => (s.kind === 'candidate' && s.ti % 2 === 0 ? [s.ti - 1000] : []));
     expect(result.decisions.map((d) => [d.page, d.accepted, d.labeler, d.via])).toEqual([
       [TABBY, positions, 'grace', 'page'],
