@@ -641,7 +641,8 @@ async function openAdmin(entry: number | null, current: () => boolean) {
     cell(l.controls.answered ? `${percent(l.controls.accuracy)} (${l.controls.correct}/${l.controls.answered})` : '–', 'num accuracy'),
     cell(`${l.controls.positives.correct}/${l.controls.positives.answered}`, 'num'), cell(`${l.controls.negatives.correct}/${l.controls.negatives.answered}`, 'num'),
     cell(l.perHour === null ? '–' : Math.round(l.perHour), 'num'),
-    cell(l.agreement.kappa === null ? '–' : `${l.agreement.kappa.toFixed(2)} (${l.agreement.images})`, 'num kappa'),
+    // κ beside the share of same verdicts: against round 1, a verifier's κ is near 0 by construction (they see only accepts).
+    cell(l.agreement.kappa === null ? '–' : `${l.agreement.kappa.toFixed(2)} · ${percent(l.agreement.observed)} same (${l.agreement.images})`, 'num kappa'),
     cell(minutes(l.timeMs), 'num'), cell(l.flagReason ?? '', 'flag')));
   const review = q.review.map((r) => el('section', { class: 'review', 'data-labeler': r.labeler },
     el('h3', {}, `${r.labeler}: ${r.pages.length} page${r.pages.length === 1 ? '' : 's'} to review`),
@@ -656,7 +657,7 @@ async function openAdmin(entry: number | null, current: () => boolean) {
     el('p', { class: 'instruction' }, `Accuracy on hidden control images (CIFAR-10 images of the page's class to accept, of other classes to reject) in round 1; `,
       `a labeler under ${percent(q.options.minAccuracy)} after ${q.options.minControls} controls is flagged, and their pages are listed for review. `,
       'Their decisions stand in the build (round 2 confirms every accepted image); nothing is dropped.'),
-    table('quality', ['labeler', 'pages', 'images decided', 'controls correct', 'positives', 'negatives', 'per hour', 'κ with others', 'time', 'flag'], quality),
+    table('quality', ['labeler', 'pages', 'images decided', 'controls correct', 'positives', 'negatives', 'images per hour', 'κ with others · agreement (images)', 'time', 'flag'], quality),
     ...(review.length ? [el('h2', {}, 'Flagged for review'), ...review] : [el('p', { class: 'muted', id: 'no-flags' }, 'Nobody is flagged.')]),
     el('h2', {}, 'Members'),
     table('team', ['name', 'role', 'last sign-in', 'access'], team),
