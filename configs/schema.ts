@@ -27,6 +27,17 @@ const labeling = z.strictObject({
   decisions: z.strictObject({ round1: z.string().min(1), round2: z.string().min(1) }).optional(),
   /** Images per label page: a keyword with more candidates is split into pages that different people can take. */
   pageSize: z.int().min(1).max(5000).default(1000),
+  /**
+   * Hidden control images in round-1 pages (none when absent, so a config without them builds as before):
+   * CIFAR-10 images of the page's class (the right answer is accept) and of other classes (reject), `rate`
+   * of what a page shows. Answers on them never reach the build; the admin page scores each person on them
+   * and flags for review whoever is under `minAccuracy` after at least `minControls` answers.
+   */
+  controls: z.strictObject({
+    rate: z.number().min(0).max(0.5).default(0.1),
+    minAccuracy: z.number().min(0).max(1).default(0.8),
+    minControls: z.int().min(1).default(10),
+  }).optional(),
 });
 
 /**

@@ -52,6 +52,9 @@ export interface QualityOptions {
  */
 export const DEFAULT_QUALITY_OPTIONS: QualityOptions = { minAccuracy: 0.8, minControls: 10, maxPageMs: 30 * 60_000 };
 
+/** Less working time than this gives no rate: a page sent seconds after it opened (or sent by a script) would read as thousands an hour. */
+const MIN_RATE_MS = 60_000;
+
 export interface ControlTally {
   answered: number;
   correct: number;
@@ -81,7 +84,7 @@ export interface LabelerQuality {
   };
   /** Working time: the union of the pages' open→submit spans, each capped at `maxPageMs` (two tabs at once count once). */
   timeMs: number;
-  /** Items judged (candidates and controls) per hour of working time; null with no time. */
+  /** Items judged (candidates and controls) per hour of working time; null under a minute of it. */
   perHour: number | null;
   /** Cohen's kappa with everyone else, pooled over the images decided by both, and per person. */
   agreement: Omit<PairAgreement, 'labeler'> & { with: PairAgreement[] };
@@ -144,7 +147,7 @@ export function labelerQuality(
       decisions: decided.get(labeler)!,
       controls: { ...all, accuracy, positives: tally(own.filter((c) => c.expected)), negatives: tally(own.filter((c) => !c.expected)) },
       timeMs,
-      perHour: timeMs > 0 ? items / (timeMs / 3600_000) : null,
+      perHour: timeMs >= MIN_RATE_MS ? items / (timeMs / 3600_000) : null,
       agreement: agreementWithOthers(labeler, verdicts),
       flagged,
       flagReason: flagged

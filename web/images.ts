@@ -1,8 +1,8 @@
 // Images of the labeling page: rows of the build's uint8 N×H×W×C .npy arrays as crisp, scaled-up PNGs.
-import { open, realpath, type FileHandle } from 'node:fs/promises';
-import path from 'node:path';
+import { open, type FileHandle } from 'node:fs/promises';
 import { contactSheet } from '../lib/contact-sheet';
 import { check, InputError } from '../lib/errors';
+import { resolveStorePath } from './auth';
 
 /**
  * A uint8 image array in a .npy file, read a few rows at a time: the CIFAR-10
@@ -77,7 +77,7 @@ export class ImageArray {
 /**
  * The image arrays of one artifact store, opened on first use and kept open
  * (store files never change: their path holds their content key). Paths come
- * from the page, so each must name a .npy file inside the store.
+ * from the page, so each must name a .npy file inside the store (a 400 or 404 otherwise).
  */
 export class ImageSource {
   private readonly open = new Map<string, Promise<ImageArray>>();
@@ -86,7 +86,7 @@ export class ImageSource {
 
   /** The array at `ref` (a store-relative path, as in an ArtifactRef). */
   async array(ref: string): Promise<ImageArray> {
-    const file = await this.inside(ref);
+    const file = await resolveStorePath(this.root, ref, { ext: '.npy' });
     let found = this.open.get(file);
     if (!found) {
       found = ImageArray.open(file);
@@ -111,18 +111,5 @@ export class ImageSource {
     const arrays = [...this.open.values()];
     this.open.clear();
     await Promise.all(arrays.map((a) => a.then((x) => x.close(), () => undefined)));
-  }
-
-  /** Resolves a store-relative path, refusing anything outside the store (`..`, absolute paths, symlinks out). */
-  private async inside(ref: string): Promise<string> {
-    check(typeof ref === 'string' && ref.length > 0, 'ref', 'missing artifact path');
-    check(!path.isAbsolute(ref) && !ref.includes('\0') && ref.endsWith('.npy'), ref, 'not a .npy file of the artifact store');
-    const root = await realpath(this.root);
-    check(path.resolve(root, ref).startsWith(root + path.sep), ref, 'not a .npy file of the artifact store');
-    const file = await realpath(path.join(root, ref)).catch(() => {
-      throw new InputError('no such artifact', ref);
-    });
-    check(file.startsWith(root + path.sep), ref, 'not a .npy file of the artifact store');
-    return file;
   }
 }

@@ -1,7 +1,7 @@
 // The `cifar101` command line: every command, its options and their help, defined once (commander).
 // A command is a `program.command(...)` block below; what it does lives in its own module, imported when it runs.
 import type { Client } from '@temporalio/client';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import path from 'node:path';
 import { chalk } from 'zx';
 import { loadReleaseConfig } from '../configs';
@@ -27,6 +27,13 @@ function integer(min: number, max = Number.MAX_SAFE_INTEGER): (raw: string) => n
     }
     return value;
   };
+}
+
+/** A parser for a fraction option (0 to 1). */
+function fraction(raw: string): number {
+  const value = Number(raw);
+  if (raw.trim() === '' || !(value >= 0 && value <= 1)) throw new InvalidArgumentError('expected a number from 0 to 1');
+  return value;
 }
 
 // Options more than one command takes; made anew for each command (an Option belongs to one).
@@ -127,14 +134,71 @@ function createProgram(): Command {
     });
 
   program.command('label')
-    .description(`the labeling page (http://127.0.0.1:${DEFAULT_LABEL_PORT}) for the builds waiting for people`)
+    .description(`the labeling page (http://127.0.0.1:${DEFAULT_LABEL_PORT}) for the builds waiting for people; they sign in with links from \`labelers add\``)
     .argument('[release]', 'only the builds of this release')
     .addOption(new Option('--port <n>', 'port of the page').argParser(integer(0, 65535)).default(DEFAULT_LABEL_PORT))
-    .option('--host <address>', 'address to listen on; the page sends decisions to the builds, keep it off the open network', '127.0.0.1')
+    .option('--host <address>', 'address to listen on; beyond loopback (0.0.0.0 for every interface) only with labelers defined, and with TLS', '127.0.0.1')
+    .option('--tls-cert <file.pem>', 'serve HTTPS with this certificate (with --tls-key)')
+    .option('--tls-key <file.pem>', 'the certificate\'s private key')
+    .addOption(new Option('--claim-minutes <n>', 'how long an opened task stays its person\'s without activity').argParser(integer(1, 24 * 60)).default(5))
     .addOption(outOption())
     .action(async (release: string | undefined, opts) => {
       const { labelCommand } = await import('./label-command');
-      await labelCommand({ outDir: opts.out, release, port: opts.port, host: opts.host });
+      await labelCommand({ outDir: opts.out, release, port: opts.port, host: opts.host, tlsCert: opts.tlsCert, tlsKey: opts.tlsKey, claimMinutes: opts.claimMinutes });
+    });
+
+  // The labeling team: who may sign in to the labeling page, in which role (kept in <out>/labelers.json, tokens as hashes).
+  const labelers = program.command('labelers')
+    .description('the labeling team: add people (each gets a one-time login link), list, revoke, change roles, see their quality');
+  const roleArgument = () => new Option('--role <role>', 'labeler: round 1; verifier: also round 2; reviewer: also near-duplicates; admin: also the team page')
+    .choices(['labeler', 'verifier', 'reviewer', 'admin']).makeOptionMandatory();
+  const urlOption = () => new Option('--url <base>', 'the labeling page\'s address as people reach it (the login link starts with it)').default(`http://127.0.0.1:${DEFAULT_LABEL_PORT}/`);
+  labelers.command('add').description('add someone and print their one-time login link')
+    .argument('<name>', 'lowercase letters, digits, ".", "_", "-": decisions are signed with it')
+    .addOption(roleArgument())
+    .option('--reinstate', 'the same person again, after a revoke (their past decisions stay theirs)')
+    .addOption(urlOption())
+    .addOption(outOption())
+    .action(async (name: string, opts) => {
+      const { addLabeler } = await import('./labelers');
+      console.log(await addLabeler({ outDir: opts.out, name, role: opts.role, reinstate: opts.reinstate, url: opts.url }));
+    });
+  labelers.command('link').description('a new one-time login link for someone on the team (the previous one stops working)')
+    .argument('<name>')
+    .addOption(urlOption())
+    .addOption(outOption())
+    .action(async (name: string, opts) => {
+      const { newLink } = await import('./labelers');
+      console.log(await newLink({ outDir: opts.out, name, url: opts.url }));
+    });
+  labelers.command('list').description('the team: roles, last sign-in, access (never a token)')
+    .addOption(outOption())
+    .action(async (opts) => {
+      const { listLabelers } = await import('./labelers');
+      console.log(await listLabelers({ outDir: opts.out }));
+    });
+  labelers.command('revoke').description('end someone\'s sessions and login link at once')
+    .argument('<name>')
+    .addOption(outOption())
+    .action(async (name: string, opts) => {
+      const { revokeLabeler } = await import('./labelers');
+      console.log(await revokeLabeler({ outDir: opts.out, name }));
+    });
+  labelers.command('role').description('change someone\'s role (from their next request)')
+    .argument('<name>')
+    .addArgument(new Argument('<role>').choices(['labeler', 'verifier', 'reviewer', 'admin']))
+    .addOption(outOption())
+    .action(async (name: string, role: 'labeler' | 'verifier' | 'reviewer' | 'admin', opts) => {
+      const { setLabelerRole } = await import('./labelers');
+      console.log(await setLabelerRole({ outDir: opts.out, name, role }));
+    });
+  labelers.command('quality').description('each person\'s accuracy on control images, pace, time and agreement (the admin page\'s table)')
+    .addOption(new Option('--min-accuracy <x>', 'flag under this accuracy on controls (0-1)').argParser(fraction).default(0.8))
+    .addOption(new Option('--min-controls <n>', '…once this many were answered').argParser(integer(1)).default(10))
+    .addOption(outOption())
+    .action(async (opts) => {
+      const { labelersQuality } = await import('./labelers');
+      console.log(await labelersQuality({ outDir: opts.out, minAccuracy: opts.minAccuracy, minControls: opts.minControls }));
     });
 
   program.command('status')

@@ -16,11 +16,11 @@ import {
 import { childWorkflowId } from './ids';
 import { roundPending, submitLabels } from './messages';
 import { activity, type Progress } from './stages';
-import type { ArtifactRef, BuildConfig, PageDecision, PrepareRoundInput, RoundInput, RoundResult, StageOutput } from './types';
-import { type PendingPage, validateBatch } from './validators';
+import type { ArtifactRef, BuildConfig, PageDecision, PageHeader, PrepareRoundInput, RoundInput, RoundResult, StageOutput } from './types';
+import { type PendingPage, rejectWhileHandingOver, validateBatch } from './validators';
 
 /** Updates one execution takes before it continues as new: Temporal allows 2,000 per execution. */
-const UPDATE_BUDGET = 1500;
+export const UPDATE_BUDGET = 1500;
 /** Decisions are flushed to the store once this many pages, or accepted positions, are buffered (a flush stays well under 256 KB). */
 const FLUSH_PAGES = 64;
 const FLUSH_POSITIONS = 8192;
@@ -69,8 +69,13 @@ export async function labelRound(input: RoundInput): Promise<RoundResult> {
   const batches: ArtifactRef[] = [...(input.carried?.batches ?? [])];
   const buffer: PageDecision[] = [];
   let updates = 0;
+  /** Past the budget: the round takes no more Updates, so that nothing arrives after its last flush; senders send again to the next execution. */
+  let handingOver = false;
 
-  setHandler(roundPending, () => ({ release, round, pages: prepared.pages, pending: [...pending.keys()], decided: prepared.total - pending.size, total: prepared.total }));
+  setHandler(roundPending, () => ({
+    release, round, pages: prepared.pages, pending: [...pending.keys()], decided: prepared.total - pending.size, total: prepared.total,
+    excluded: Object.fromEntries([...pending].flatMap(([id, p]) => (p.excluded?.length ? [[id, p.excluded]] : []))),
+  }));
   setHandler(submitLabels, (batch) => {
     for (const decision of batch.decisions) {
       pending.delete(decision.page);
@@ -78,7 +83,12 @@ export async function labelRound(input: RoundInput): Promise<RoundResult> {
     }
     updates++;
     return { recorded: batch.decisions.length };
-  }, { validator: (batch) => validateBatch(pending, batch) });
+  }, {
+    validator: (batch) => {
+      if (handingOver) rejectWhileHandingOver(round);
+      validateBatch(pending, batch);
+    },
+  });
 
   let failed: unknown;
   const workflowId = workflowInfo().workflowId;
@@ -101,9 +111,12 @@ export async function labelRound(input: RoundInput): Promise<RoundResult> {
     if (failed !== undefined) throw failed;
     await flush();
     if (pending.size > 0 && updates >= UPDATE_BUDGET) {
+      handingOver = true;
       await condition(allHandlersFinished);
       await flush();
-      const carried = { prepared: { ...prepared, pending: [] }, pending: prepared.pending.filter(([id]) => pending.has(id)), batches };
+      // The pages still pending, as the map holds them (a carried execution's `prepared.pending` is empty).
+      const still: PageHeader[] = [...pending].map(([id, p]) => (p.excluded ? [id, p.count, p.digest, p.excluded] : [id, p.count, p.digest]));
+      const carried = { prepared: { ...prepared, pending: [] }, pending: still, batches };
       await continueAsNew<typeof labelRound>({ ...input, carried });
     }
   }

@@ -95,6 +95,8 @@ export interface RoundPending {
   pending: string[];
   decided: number;
   total: number;
+  /** Who may not answer a pending page (round 2's two-person rule), by page id; pages with nobody excluded are left out. */
+  excluded?: Record<string, string[]>;
 }
 
 /** The near-duplicate pairs of one round, waiting for a reviewer. */

@@ -22,6 +22,22 @@ function reject(message: string): never {
   throw ApplicationFailure.nonRetryable(message, 'RejectedSubmission');
 }
 
+/** Words of the rejection while a round continues as new: the label server sends such a submission again. */
+export const HANDING_OVER = 'is handing over to its next execution';
+
+/**
+ * Rejects a submission that reaches a round after it passed its Update budget and before it continued as new:
+ * nothing is recorded, and the same Update (same id) sent again reaches the next execution.
+ */
+export function rejectWhileHandingOver(round: number): never {
+  reject(`round ${round} ${HANDING_OVER} (Temporal takes at most 2,000 Updates per execution): send it again`);
+}
+
+/** Why `labeler` may not answer `page`: the two-person rule, as the validator and the label server (which refuses up front) both say it. */
+export function twoPersonRule(labeler: string, page: string): string {
+  return `two-person rule: ${labeler} made round-1 decisions on this keyword and cannot confirm them (page "${page}")`;
+}
+
 /** Checks a batch of page decisions against the pending pages; throws with the first reason to reject it. */
 export function validateBatch(pending: ReadonlyMap<string, PendingPage>, batch: LabelBatch): void {
   const decisions = batch?.decisions;
@@ -39,9 +55,7 @@ export function validateBatch(pending: ReadonlyMap<string, PendingPage>, batch: 
     if (typeof d.labeler !== 'string' || !d.labeler.trim()) reject(`page "${d.page}": a decision needs the labeler's name`);
     if (typeof d.at !== 'string' || Number.isNaN(Date.parse(d.at))) reject(`page "${d.page}": "at" must be an ISO time`);
     if (!VIA.has(d.via)) reject(`page "${d.page}": "via" must be page, simulated or import`);
-    if (page.excluded?.includes(d.labeler)) {
-      reject(`two-person rule: ${d.labeler} made round-1 decisions on this keyword and cannot confirm them (page "${d.page}")`);
-    }
+    if (page.excluded?.includes(d.labeler)) reject(twoPersonRule(d.labeler, d.page));
     if (!Array.isArray(d.accepted)) reject(`page "${d.page}": accepted must be a list of positions in the page`);
     let previous = -1;
     for (const p of d.accepted) {

@@ -1,4 +1,4 @@
-// A stand-in `buildRelease` for the page tests: it offers fixed labeling rounds (each a child
+// A stand-in `buildRelease` for the page and HTTP tests: it offers fixed labeling rounds (each a child
 // workflow, as the real build's) and a near-duplicate review through the build's own messages,
 // validates with the build's own validators, and returns what it was sent.
 import { allHandlersFinished, condition, executeChild, setHandler, workflowInfo } from '@temporalio/workflow';
@@ -14,6 +14,8 @@ export interface FakeRound {
 }
 
 export interface FakeWork {
+  /** What the label server reads of a build's config (seed, classes, labeling.controls); the stand-in ignores it. */
+  config?: { seed: number; classes: string[]; labeling: { controls?: { rate: number; minAccuracy: number; minControls: number } } };
   release: string;
   rounds: FakeRound[];
   duplicates: DuplicatesPending | null;
@@ -49,9 +51,12 @@ export async function buildRelease(work: FakeWork): Promise<{ decisions: PageDec
 
 /** One labeling round: waits until every page is decided, as the build's round does. */
 export async function fakeRound(release: string, input: FakeRound): Promise<PageDecision[]> {
-  const pending = new Map<string, PendingPage>(input.headers.map(([id, count, digest]) => [id, { count, digest }]));
+  const pending = new Map<string, PendingPage>(input.headers.map(([id, count, digest, excluded]) => [id, { count, digest, ...(excluded ? { excluded } : {}) }]));
   const decisions: PageDecision[] = [];
-  setHandler(roundPending, () => ({ release, round: input.round, pages: input.pages, pending: [...pending.keys()], decided: input.headers.length - pending.size, total: input.headers.length }));
+  setHandler(roundPending, () => ({
+    release, round: input.round, pages: input.pages, pending: [...pending.keys()], decided: input.headers.length - pending.size, total: input.headers.length,
+    excluded: Object.fromEntries([...pending].flatMap(([id, p]) => (p.excluded ? [[id, p.excluded]] : []))),
+  }));
   setHandler(submitLabels, (batch) => {
     for (const d of batch.decisions) {
       pending.delete(d.page);

@@ -1,8 +1,16 @@
-// Shared by the browser tests: Debian's chromium through playwright-core, and small image arrays.
+// Shared by the browser and HTTP tests: Debian's chromium through playwright-core, small image arrays,
+// signing in to a label server, and what a build's tasks show (the server's own display plan).
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Client } from '@temporalio/client';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { writeNpy } from '../../lib/formats/npy';
-import type { BuildsResponse, DuplicatesWork, LabelTask } from '../../web/api';
+import { LabelerRegistry, type Role } from '../../lib/labelers';
+import { type LabelPage, PageReader } from '../../lib/labeling';
+import { ArtifactStore } from '../../lib/store';
+import { loginUrl } from '../../web/auth';
+import { queryPending } from '../../web/builds';
+import { buildSettings, TaskPlanner } from '../../web/tasks';
+import type { DuplicatesPending } from '../../workflows/types';
 
 /** Where Debian's `chromium` package puts the browser; CHROMIUM overrides it. */
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -63,7 +71,7 @@ export async function writeImages(file: string, count: number, first = 0): Promi
 }
 
 /**
- * Makes the page's next POST to /api/labels carry `extra` among its accepted images, as a tampered
+ * Makes the page's next POST to /api/labels carry `extra` among its accepted display indices, as a tampered
  * client would send it. Done in the page, around its `fetch`: routing the request through the
  * DevTools protocol needs its body, which chromium does not always hand over (the handler then
  * throws and the request hangs).
@@ -84,18 +92,78 @@ export async function tamperNextSubmission(page: Page, extra: number): Promise<v
   }, extra);
 }
 
-/** What a build waits for, as the label server at `serverUrl` tells the page: its pending tasks (whole) and near-duplicate pairs. */
-export async function pendingViaServer(serverUrl: string, workflowId: string): Promise<{ stage: string; tasks: LabelTask[]; duplicates: DuplicatesWork | null } | null> {
-  const get = async <T>(route: string): Promise<T> => {
-    const res = await fetch(new URL(route, serverUrl));
-    if (!res.ok) throw new Error(`${route}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
+/** Adds `name` to the store's team in `role` and gives their one-time login link for the server at `serverUrl`. */
+export async function addToTeam(serverUrl: string, storeRoot: string, name: string, role: Role): Promise<string> {
+  const { loginToken } = await new LabelerRegistry(storeRoot).add(name, role);
+  return loginUrl(serverUrl, loginToken);
+}
+
+/** Signs `name` in through the server's login route, as their link's page does: their session cookie (`name=value`). */
+export async function signIn(serverUrl: string, storeRoot: string, name: string, role: Role): Promise<string> {
+  const link = new URL(await addToTeam(serverUrl, storeRoot, name, role));
+  const token = new URLSearchParams(link.hash.slice(1)).get('token');
+  const res = await fetch(new URL('/api/login', serverUrl), {
+    method: 'POST', headers: { 'content-type': 'application/json', origin: new URL(serverUrl).origin }, body: JSON.stringify({ token }),
+  });
+  if (!res.ok) throw new Error(`login of ${name}: ${res.status} ${await res.text()}`);
+  return res.headers.get('set-cookie')!.split(';')[0];
+}
+
+/** A browser context of its own (its own cookies: another person) signed in as `name` by opening their login link. */
+export async function personInBrowser(browser: Browser, serverUrl: string, storeRoot: string, name: string, role: Role, options: BrowserContextOptions = {}): Promise<Page> {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  await page.goto(await addToTeam(serverUrl, storeRoot, name, role));
+  await page.waitForSelector('#who:not([hidden])');
+  return page;
+}
+
+/** Calls to the label server's API as one signed-in person (the cookie), from the page's origin. */
+export function apiAs(serverUrl: string, cookie: string | null) {
+  const headers = (extra: Record<string, string> = {}) => ({ origin: new URL(serverUrl).origin, ...(cookie ? { cookie } : {}), ...extra });
+  return {
+    get: (route: string) => fetch(new URL(route, serverUrl), { headers: headers() }),
+    post: (route: string, body: unknown, extra: Record<string, string> = {}) =>
+      fetch(new URL(route, serverUrl), { method: 'POST', headers: headers({ 'content-type': 'application/json', ...extra }), body: JSON.stringify(body) }),
   };
-  const { builds } = await get<BuildsResponse>('/api/builds');
-  const build = builds.find((b) => b.workflowId === workflowId);
-  if (!build || build.error) return null;
-  const q = (task?: string) => `workflow=${encodeURIComponent(workflowId)}${task ? `&task=${encodeURIComponent(task)}` : ''}`;
-  const tasks = await Promise.all(build.tasks.map(async (t) => (await get<{ task: LabelTask }>(`/api/task?${q(t.id)}`)).task));
-  const duplicates = build.duplicates ? (await get<{ duplicates: DuplicatesWork }>(`/api/duplicates?${q()}`)).duplicates : null;
-  return { stage: build.stage, tasks, duplicates };
+}
+
+/** One image of a task in display order: a candidate (its TinyImages index) or a hidden control (its right answer). */
+export type ShownImage = { kind: 'candidate'; ti: number } | { kind: 'control'; expected: boolean };
+
+/** A pending task as the test knows it: the page in the store and what the server shows of it, controls included. */
+export interface KnownTask {
+  id: string;
+  round: 1 | 2;
+  className: string;
+  keyword: string;
+  page: LabelPage;
+  shown: ShownImage[];
+}
+
+/**
+ * What a build waits for, from the build and the store (not through the server, whose task route claims
+ * what it opens): its pending pages with their display lists as the server plans them, and its near-duplicate review.
+ */
+export async function pendingOfBuild(client: Client, storeRoot: string, workflowId: string): Promise<{ stage: string; tasks: KnownTask[]; duplicates: DuplicatesPending | null } | null> {
+  const build = await queryPending(client, workflowId);
+  if (!build.pending) return null;
+  const tasks: KnownTask[] = [];
+  if (build.round?.pages) {
+    const store = new ArtifactStore(storeRoot);
+    const reader = await PageReader.open(store, build.round.pages);
+    const settings = await buildSettings(client, workflowId);
+    const planner = new TaskPlanner(store);
+    for (const id of build.round.pending) {
+      const page = (await reader.page(id))!;
+      const items = await planner.items(settings, page, reader.index);
+      tasks.push({
+        id, round: page.round, className: page.className, keyword: page.keyword, page,
+        shown: items.map((item) => (item.kind === 'candidate' ? { kind: 'candidate', ti: page.offered[item.position] } : { kind: 'control', expected: item.expected })),
+      });
+    }
+    const order = new Map(reader.index.pages.map((p, i) => [p.id, i]));
+    tasks.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+  }
+  return { stage: build.stage, tasks, duplicates: build.pending.duplicates };
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeNpy, writeNpy } from '../../lib/formats/npy';
+import type { HttpError } from '../../web/auth';
 import { ImageArray, ImageSource } from '../../web/images';
 import { writeImages } from './helpers';
 
@@ -58,11 +59,13 @@ describe('ImageSource', () => {
       expect((await sharp(png).metadata()).width).toBe(128);
       await writeFile(path.join(dir, 'secret.npy'), encodeNpy({ dtype: 'uint8', shape: [1, 32, 32, 3], data: new Uint8Array(3072) }));
       await symlink(path.join(dir, 'secret.npy'), path.join(store, 'link.npy'));
-      await expect(source.sheet('../secret.npy', [0], 1, 1)).rejects.toThrow('../secret.npy: not a .npy file of the artifact store');
-      await expect(source.sheet(path.join(dir, 'secret.npy'), [0], 1, 1)).rejects.toThrow('not a .npy file of the artifact store');
-      await expect(source.sheet('link.npy', [0], 1, 1)).rejects.toThrow('link.npy: not a .npy file of the artifact store');
-      await expect(source.sheet('cache/manifest.json', [0], 1, 1)).rejects.toThrow('not a .npy file of the artifact store');
-      await expect(source.sheet('cache/missing.npy', [0], 1, 1)).rejects.toThrow('cache/missing.npy: no such artifact');
+      // The label server answers with each error's status: 400 for a path that is not plainly in the store, 404 for what is not there.
+      const refused = (ref: string) => source.sheet(ref, [0], 1, 1).then(() => null, (err: HttpError) => [err.status, err.message]);
+      expect(await refused('../secret.npy')).toEqual([400, 'not a path in the artifact store (a "." or ".." segment): "../secret.npy"']);
+      expect(await refused(path.join(dir, 'secret.npy'))).toEqual([400, `not a path in the artifact store (absolute): ${JSON.stringify(path.join(dir, 'secret.npy'))}`]);
+      expect(await refused('link.npy')).toEqual([404, 'no such artifact: link.npy']);
+      expect(await refused('cache/manifest.json')).toEqual([400, 'not a path in the artifact store (not a .npy file): "cache/manifest.json"']);
+      expect(await refused('cache/missing.npy')).toEqual([404, 'no such artifact: cache/missing.npy']);
     } finally {
       await source.close();
     }

@@ -1,32 +1,22 @@
 // The labeling page in chromium against a stand-in build (tests/browser/fake-build.workflow.ts)
-// on the test run's Temporal server: keyboard, undo, drafts, rejections, round 2, duplicate review.
-import { Client, Connection, WorkflowHandle } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+// on the test run's Temporal server: signing in from a login link, keyboard, undo, drafts, rejections,
+// round 2, duplicate review, signing out.
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { writeFileAtomic } from '../../lib/formats/files';
-import { sha256Json } from '../../lib/hash';
-import { type LabelPage, splitPages, writePages } from '../../lib/labeling';
-import { ArtifactStore } from '../../lib/store';
-import { startLabelServer } from '../../web/server';
-import { storeQueue } from '../../workflows/ids';
+import { type LabelPage, splitPages } from '../../lib/labeling';
 import { roundPending, submitLabels } from '../../workflows/messages';
-import type { ArtifactRef, DuplicatePair } from '../../workflows/types';
+import type { DuplicatePair } from '../../workflows/types';
 import { keepScreenshot } from '../helpers/screenshots';
-import { launchChromium, tamperNextSubmission, writeImages } from './helpers';
-import type { buildRelease as fakeBuild, FakeRound, FakeWork } from './fake-build.workflow';
+import { CANDIDATES, type FakeBuild, startFakeBuild } from './fake-build';
+import { apiAs, launchChromium, personInBrowser, signIn, tamperNextSubmission } from './helpers';
 
-const CANDIDATES = 'cache/buildKeywordSubsets/k1/candidate_images.npy';
-const CIFAR = 'cache/extractSources/k0/cifar10_images.npy';
 // Functions handed to page.evaluate and friends run in the page; the tests compile without the DOM's types.
 declare const localStorage: { getItem(key: string): string | null };
 declare function getComputedStyle(e: unknown): { gridTemplateColumns: string };
 
-const ref = (p: string): ArtifactRef => ({ path: p, sha256: '0'.repeat(64), bytes: 0 });
 const range = (start: number, n: number) => Array.from({ length: n }, (_, i) => start + i);
 
 const release = `fake${randomBytes(3).toString('hex')}`;
@@ -43,82 +33,42 @@ const pairs: DuplicatePair[] = [
   { id: 'w1', kind: 'within', ti: 1000, other: 1003, distance: 812.4, rows: [0, 3] },
   { id: 'c1', kind: 'cifar', ti: 2001, other: 7, distance: 1503.94, rows: [13, 7] },
 ];
-const PAIRS = 'cache/checkNearDuplicates/k2/pairs.json';
-
-let dir: string;
+let fake: FakeBuild;
 let shots: string;
-let connection: Connection;
-let client: Client;
-let nativeConnection: NativeConnection;
-let worker: Worker;
-let running: Promise<void>;
-let handle: WorkflowHandle<typeof fakeBuild>;
-let server: Awaited<ReturnType<typeof startLabelServer>>;
 let browser: Browser;
 let page: Page;
+let store: string;
+let server: FakeBuild['server'];
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'cifar101-page-'));
-  shots = path.join(dir, 'screenshots');
-  const store = path.join(dir, 'store');
-  await mkdir(path.join(store, path.dirname(CANDIDATES)), { recursive: true });
-  await mkdir(path.join(store, path.dirname(CIFAR)), { recursive: true });
+  fake = await startFakeBuild({ name: 'label-page', workflowId, release, rounds, candidates: 26, cifar: 10, pairs, uiUrl: inject('temporalUi') });
+  ({ store, server } = fake);
+  shots = path.join(fake.dir, 'screenshots');
   await mkdir(shots);
-  await writeImages(path.join(store, CANDIDATES), 26);
-  await writeImages(path.join(store, CIFAR), 10, 100);
-  const fakeRounds: FakeRound[] = [];
-  for (const round of [1, 2] as const) {
-    const folder = `cache/${round === 1 ? 'labelCandidates' : 'confirmCandidates'}/p${round}`;
-    await mkdir(path.join(store, folder), { recursive: true });
-    await writePages(path.join(store, folder), rounds[round], { round, images: ref(CANDIDATES), cifarImages: ref(CIFAR) });
-    fakeRounds.push({ round, pages: ref(`${folder}/pages.json`), headers: rounds[round].map((p) => [p.id, p.offered.length, p.digest]) });
-  }
-  await mkdir(path.join(store, path.dirname(PAIRS)), { recursive: true });
-  await writeFileAtomic(path.join(store, PAIRS), Buffer.from(JSON.stringify(pairs)));
-  const work: FakeWork = {
-    release,
-    rounds: fakeRounds,
-    duplicates: { round: 1, pairs: ref(PAIRS), count: pairs.length, digest: sha256Json(pairs).slice(0, 16), candidates: ref(CANDIDATES), cifar: ref(CIFAR) },
-  };
-
-  const address = inject('temporalAddress');
-  // The label server lists the builds of its store: those on the store's queue.
-  const taskQueue = storeQueue(`label-page-${randomBytes(4).toString('hex')}`, await new ArtifactStore(store).id());
-  nativeConnection = await NativeConnection.connect({ address });
-  worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowsPath: path.join(__dirname, 'fake-build.workflow.ts') });
-  running = worker.run();
-  connection = await Connection.connect({ address });
-  client = new Client({ connection });
-  handle = await client.workflow.start<typeof fakeBuild>('buildRelease', { args: [work], taskQueue, workflowId });
-  server = await startLabelServer({ client, storeRoot: store, release, uiUrl: inject('temporalUi') });
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  // One person does everything here (a reviewer may label, verify and review); the two-person rule has its own tests.
+  page = await personInBrowser(browser, server.url, store, 'ada', 'reviewer', { viewport: { width: 1400, height: 900 } });
 });
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
-  await handle?.terminate().catch(() => undefined);
-  worker?.shutdown();
-  await running;
-  await nativeConnection?.close();
-  await connection?.close();
-  await rm(dir, { recursive: true, force: true });
+  await fake?.close();
 });
 
 /** Waits until the page shows `what` (a task id, or `~duplicates/<round>`) of the build. */
 const opened = (what: string) => page.waitForSelector(`#view[data-open="${workflowId}/${what}"] .task-head`);
 const text = (selector: string) => page.locator(selector).first().innerText();
 const selectedCells = () => page.$$eval('#grid .cell', (cells) => cells.map((c, i) => (c.getAttribute('aria-selected') === 'true' ? i : -1)).filter((i) => i >= 0));
-const pendingIds = async () => (await client.workflow.getHandle(`${workflowId}/round1`).query(roundPending)).pending;
+const pendingIds = async () => (await fake.client.workflow.getHandle(`${workflowId}/round1`).query(roundPending)).pending;
 const errorMessage = async () => {
   await page.waitForSelector('#message.error:not([hidden])');
   return text('#message');
 };
 
 describe('labeling page', () => {
-  it('lists the pending tasks by round, with the build\'s history link', async () => {
-    await page.goto(server.url);
+  it('lists the pending tasks by round, with the build\'s history link, for the person its login link signed in', async () => {
+    expect(page.url()).toBe(server.url); // the one-time token is out of the address bar and the history
+    expect(await text('#me')).toBe('ada (reviewer)');
     await page.waitForSelector('nav a[data-task]');
     expect(await page.$$eval('nav a[data-task]', (as) => as.map((a) => a.textContent))).toEqual(['cat / tabby cat4 of 12', 'dog / puppy3 of 8']);
     expect(await page.$$eval('nav h3', (hs) => hs.map((h) => h.textContent))).toEqual(['Round 1: 2 keywords']);
@@ -127,10 +77,10 @@ describe('labeling page', () => {
   });
 
   it('toggles with the keyboard and the mouse, accepts or rejects all, undoes, and counts', async () => {
-    await page.fill('#labeler', 'Ada');
     await page.click('nav a[data-task="r1/cat/tabby cat"]');
     await opened('r1/cat/tabby cat');
-    expect(await text('.counter')).toBe('0 selected · 4 needed · 12 offered');
+    expect(await text('.counter')).toBe('0 selected · 4 needed · 12 shown');
+    expect(await text('[data-claim="r1/cat/tabby cat"]')).toBe('yours, 5 min left');
     const columns = await page.$eval('#grid', (g) => getComputedStyle(g).gridTemplateColumns.split(' ').length);
     expect(columns).toBeGreaterThan(2);
     await page.keyboard.press('Space');
@@ -149,7 +99,7 @@ describe('labeling page', () => {
     await page.keyboard.press('Control+z');
     await page.click('#grid .cell >> nth=5');
     expect(await selectedCells()).toEqual([0, 2, 5, 2 + columns].sort((a, b) => a - b));
-    expect(await text('.counter')).toBe('4 selected · 4 needed · 12 offered');
+    expect(await text('.counter')).toBe('4 selected · 4 needed · 12 shown');
     await page.screenshot({ path: path.join(shots, 'task.png'), fullPage: true });
     await keepScreenshot(path.join(shots, 'task.png'), 'label-page-screenshot.png');
   });
@@ -160,35 +110,36 @@ describe('labeling page', () => {
     await opened('r1/cat/tabby cat');
     expect(await selectedCells()).toEqual(before);
     expect(await text('.restored')).toContain('restored');
-    expect(await page.inputValue('#labeler')).toBe('Ada');
+    expect(await text('#me')).toBe('ada (reviewer)'); // the session cookie outlives the reload
   });
 
   it('shows the build\'s rejection of a tampered submission, which changes nothing', async () => {
     await tamperNextSubmission(page, 999999);
     await page.keyboard.press('Enter');
-    expect(await errorMessage()).toBe('Not accepted: image 999999 was not offered in task "r1/cat/tabby cat"');
+    expect(await errorMessage()).toBe('Not accepted: image 999999 was not offered in task "r1/cat/tabby cat" (it shows 12)');
     expect(await pendingIds()).toEqual(['r1/cat/tabby cat', 'r1/dog/puppy']);
     expect(await selectedCells()).toHaveLength(4);
   });
 
+  let chosen: number[];
   it('submits with Enter, forgets the draft and moves to the next task', async () => {
-    const chosen = (await selectedCells()).map((i) => 1000 + i);
+    chosen = await selectedCells();
     await page.keyboard.press('Enter');
     await opened('r1/dog/puppy');
     expect(await text('#message')).toBe('Submitted cat / tabby cat (round 1): 4 accepted.');
-    expect(await page.evaluate((id) => localStorage.getItem(`cifar101.draft.${id}.r1/cat/tabby cat`), workflowId)).toBeNull();
+    expect(await page.evaluate((id) => localStorage.getItem(`cifar101.draft.ada.${id}.r1/cat/tabby cat`), workflowId)).toBeNull();
     expect(await pendingIds()).toEqual(['r1/dog/puppy']);
-    expect(chosen).toHaveLength(4);
   });
 
   it('refuses a task someone else submitted meanwhile, visibly', async () => {
     await page.keyboard.press('a');
     const puppy = rounds[1][1];
-    await client.workflow.getHandle(`${workflowId}/round1`).executeUpdate(submitLabels, {
+    await fake.client.workflow.getHandle(`${workflowId}/round1`).executeUpdate(submitLabels, {
       args: [{ decisions: [{ page: puppy.id, digest: puppy.digest, accepted: [puppy.offered.indexOf(2001)], labeler: 'Bob', at: new Date().toISOString(), via: 'page' }] }],
     });
     await page.keyboard.press('Enter');
-    expect(await errorMessage()).toBe('Not accepted: task "r1/dog/puppy" is not pending in ' + workflowId);
+    // Said by the round's validator, or by the server once the round is over.
+    expect(await errorMessage()).toMatch(new RegExp(`^Not accepted: (page "r1/dog/puppy" is not pending|task "r1/dog/puppy" is not pending in ${workflowId})$`));
   });
 
   it('shows round 2 with the first round\'s choices selected', async () => {
@@ -217,35 +168,47 @@ describe('labeling page', () => {
     await page.waitForSelector('#message.ok');
     expect(await text('#message')).toBe('Review sent: 1 image blacklisted.');
 
-    const result = await handle.result();
+    const result = await fake.handle.result();
     // The build receives positions in each page (the page sent TinyImages indices) and pairs by position.
     expect(result.decisions.map((d) => [d.page, d.accepted, d.labeler, d.via])).toEqual([
-      ['r1/cat/tabby cat', expect.any(Array), 'Ada', 'page'],
+      ['r1/cat/tabby cat', chosen, 'ada', 'page'],
       ['r1/dog/puppy', [1], 'Bob', 'page'],
-      ['r2/cat/kitty', [0, 1, 2], 'Ada', 'page'],
+      ['r2/cat/kitty', [0, 1, 2], 'ada', 'page'],
     ]);
-    expect(result.decisions[0].accepted).toHaveLength(4);
-    expect(result.review).toMatchObject({ round: 1, confirmed: [0], dismissed: [1], labeler: 'Ada' });
+    expect(chosen).toHaveLength(4);
+    expect(result.review).toMatchObject({ round: 1, confirmed: [0], dismissed: [1], labeler: 'ada' });
     expect(Date.parse(result.review!.at)).toBeGreaterThan(Date.now() - 60_000);
   });
 });
 
 describe('labeling API', () => {
-  const get = (p: string) => fetch(new URL(p, server.url));
+  const get = (p: string, cookie: string | null = null) => apiAs(server.url, cookie).get(p);
   it('answers bad requests with a status and a message, and serves no file outside the store', async () => {
-    const post = (body: string, type = 'application/json') => fetch(new URL('/api/labels', server.url), { method: 'POST', headers: { 'content-type': type }, body });
+    expect((await get('/api/builds')).status).toBe(401);
+    const cookie = await signIn(server.url, store, 'rev', 'reviewer');
+    const post = (body: string, type = 'application/json') => fetch(new URL('/api/labels', server.url), { method: 'POST', headers: { 'content-type': type, cookie, origin: new URL(server.url).origin }, body });
     expect((await post('{}', 'text/plain')).status).toBe(415);
     expect(await (await post('{nope')).json()).toEqual({ error: 'request body is not valid JSON' });
-    const noName = await post(JSON.stringify({ workflowId, decision: { taskId: 'x', accepted: [], labeler: ' ', at: new Date().toISOString() } }));
-    expect([noName.status, ((await noName.json()) as { error: string }).error]).toEqual([400, 'enter your name as the labeler']);
-    const traversal = await get(`/img/candidate?ref=${encodeURIComponent('../../../etc/passwd.npy')}&row=0`);
-    expect([traversal.status, ((await traversal.json()) as { error: string }).error]).toEqual([400, '../../../etc/passwd.npy: not a .npy file of the artifact store']);
-    const outOfRange = await get(`/img/sheet?ref=${encodeURIComponent(CANDIDATES)}&rows=0,26`);
+    const noId = await post(JSON.stringify({ workflowId, decision: { taskId: 'x', accepted: [] } }));
+    expect([noId.status, ((await noId.json()) as { error: string }).error]).toEqual([400, 'requestId is missing']);
+    const traversal = await get(`/img/candidate?ref=${encodeURIComponent('../../../etc/passwd.npy')}&row=0`, cookie);
+    expect([traversal.status, ((await traversal.json()) as { error: string }).error]).toEqual([400, 'not a path in the artifact store (a "." or ".." segment): "../../../etc/passwd.npy"']);
+    const outOfRange = await get(`/img/sheet?ref=${encodeURIComponent(CANDIDATES)}&rows=0,26`, cookie);
     expect(outOfRange.status).toBe(400);
-    expect((await get(`/img/sheet?ref=${encodeURIComponent(CANDIDATES)}&rows=0,25&scale=9`)).status).toBe(400);
-    const sheet = await get(`/img/sheet?ref=${encodeURIComponent(CANDIDATES)}&rows=0,25&cols=2&scale=4`);
+    expect((await get(`/img/sheet?ref=${encodeURIComponent(CANDIDATES)}&rows=0,25&scale=9`, cookie)).status).toBe(400);
+    const sheet = await get(`/img/sheet?ref=${encodeURIComponent(CANDIDATES)}&rows=0,25&cols=2&scale=4`, cookie);
     expect([sheet.status, sheet.headers.get('content-type')]).toEqual([200, 'image/png']);
-    const gone = await get(`/api/task?workflow=${workflowId}&task=r1%2Fcat%2Ftabby%20cat`);
+    const gone = await get(`/api/task?workflow=${workflowId}&task=r1%2Fcat%2Ftabby%20cat`, cookie);
     expect(gone.status).toBe(404);
+  });
+
+  it('signs out: the session ends, the page says so, and the cookie no longer works', async () => {
+    await page.click('#sign-out');
+    await page.waitForSelector('#message.error:not([hidden])');
+    expect(await text('#message')).toBe('Signed out. Open a new login link to sign in again.');
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { cookie: string } }).document.cookie)).toBe(''); // HttpOnly: never readable by scripts
+    await page.reload();
+    await page.waitForSelector('#message.error:not([hidden])');
+    expect(await text('#message')).toBe('not signed in: open the login link an admin gave you');
   });
 });

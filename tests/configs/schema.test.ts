@@ -33,6 +33,19 @@ describe('release configs', () => {
     expect(() => parseConfig(stringify(doc), 'v4.yaml')).toThrow(message);
   });
 
+  test('labeling.controls: off when absent (the hash of a config without it is unchanged), defaults when present, bounded', async () => {
+    const doc = parse(await v4());
+    const without = parseConfig(stringify(doc), 'v4.yaml');
+    expect(without.labeling.controls).toBeUndefined();
+    expect(JSON.stringify(without)).not.toContain('controls');
+    doc.labeling.controls = {};
+    expect(parseConfig(stringify(doc), 'v4.yaml').labeling.controls).toEqual({ rate: 0.1, minAccuracy: 0.8, minControls: 10 });
+    doc.labeling.controls = { rate: 0.6 };
+    expect(() => parseConfig(stringify(doc), 'v4.yaml')).toThrow(/v4\.yaml: key "labeling\.controls\.rate"/);
+    doc.labeling.controls = { rate: 0.1, seen: true };
+    expect(() => parseConfig(stringify(doc), 'v4.yaml')).toThrow(/unknown key "labeling\.controls\.seen"/);
+  });
+
   test('broken YAML names the file and line', () => {
     expect(() => parseConfig('release: v4\nseed: [1,\n', 'bad.yaml')).toThrow(/bad\.yaml: invalid YAML at line/);
   });

@@ -54,6 +54,9 @@ describe('labelerQuality', () => {
     // bob: 8 min, 10 + 12 items = 165/h; carol: 3 min, 6 items = 120/h
     expect(row('bob')).toMatchObject({ timeMs: 8 * 60_000, perHour: expect.closeTo(165, 10) });
     expect(row('carol')).toMatchObject({ timeMs: 3 * 60_000, perHour: expect.closeTo(120, 10) });
+    // Under a minute says nothing about a pace (a page sent seconds after it opened would read as thousands an hour).
+    const quick = labelerQuality([rec({ labeler: 'dan', pageId: 'Q', offered: range(1, 11), accepted: [], openedAt: at('09:00'), submittedAt: '2026-12-01T09:00:20.000Z' })], []);
+    expect(quick[0]).toMatchObject({ timeMs: 20_000, perHour: null });
   });
 
   it('gives Cohen\'s kappa per pair and pooled, over the images both decided', () => {

@@ -28,7 +28,7 @@ describe('cifar101 --help', () => {
     expect(code).toBe(0);
     const section = stdout.split('Commands:\n')[1].split('\n\n')[0];
     const commands = section.split('\n').flatMap((line) => /^ {2}(\S+)/.exec(line)?.[1] ?? []); // continuation lines are indented further
-    expect(commands).toEqual(['build', 'label', 'status', 'history', 'evaluate', 'replay', 'record-history', 'worker', 'server', 'help']);
+    expect(commands).toEqual(['build', 'label', 'labelers', 'status', 'history', 'evaluate', 'replay', 'record-history', 'worker', 'server', 'help']);
     expect(stdout).toContain('TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE');
   });
 

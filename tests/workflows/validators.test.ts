@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DuplicatesPending, PageDecision } from '../../workflows/types';
-import { MAX_BATCH_PAGES, MAX_BATCH_POSITIONS, type PendingPage, validateBatch, validateReview } from '../../workflows/validators';
+import { HANDING_OVER, MAX_BATCH_PAGES, MAX_BATCH_POSITIONS, type PendingPage, rejectWhileHandingOver, twoPersonRule, validateBatch, validateReview } from '../../workflows/validators';
 
 const pending = new Map<string, PendingPage>([
   ['r1/cat/tabby', { count: 5, digest: 'd1' }],
@@ -39,6 +39,11 @@ describe('validateBatch', () => {
   it('enforces the two-person rule: a keyword\'s round-1 labeler cannot confirm it', () => {
     expect(rejects([decision({ page: 'r2/cat/kitten', digest: 'd2', accepted: [1], labeler: 'grace' })]))
       .toBe('two-person rule: grace made round-1 decisions on this keyword and cannot confirm them (page "r2/cat/kitten")');
+  });
+
+  it('says the two-person rule and the hand-over to the next execution in the words the label server relies on', () => {
+    expect(twoPersonRule('grace', 'r2/cat/kitten')).toBe('two-person rule: grace made round-1 decisions on this keyword and cannot confirm them (page "r2/cat/kitten")');
+    expect(() => rejectWhileHandingOver(1)).toThrow(`round 1 ${HANDING_OVER} (Temporal takes at most 2,000 Updates per execution): send it again`);
   });
 
   it('bounds a batch by pages and by accepted positions, so an Update stays small', () => {
