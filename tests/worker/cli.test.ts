@@ -28,7 +28,7 @@ describe('cifar101 --help', () => {
     expect(code).toBe(0);
     const section = stdout.split('Commands:\n')[1].split('\n\n')[0];
     const commands = section.split('\n').flatMap((line) => /^ {2}(\S+)/.exec(line)?.[1] ?? []); // continuation lines are indented further
-    expect(commands).toEqual(['build', 'label', 'labelers', 'status', 'history', 'evaluate', 'replay', 'record-history', 'worker', 'server', 'help']);
+    expect(commands).toEqual(['build', 'label', 'labelers', 'status', 'history', 'plan', 'diff', 'explain', 'evaluate', 'replay', 'record-history', 'worker', 'server', 'help']);
     expect(stdout).toContain('TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE');
   });
 
@@ -36,7 +36,7 @@ describe('cifar101 --help', () => {
     const help = async (...args: string[]) => (await cifar101(...args)).stdout.replace(/\s+/g, ' '); // unwrapped
     const build = await help('build', '--help');
     expect(build).toMatch(/^Usage: cifar101 build \[options\] <config\.yaml>/);
-    for (const option of ['--source <kind>', '--tinyimages <dir>', '--cifar10 <dir>', '--published [dir]', '--predictions <dir>', '--original-labels <file.npy>', '--no-worker', '--out <dir>', '--task-queue <name>']) {
+    for (const option of ['--source <kind>', '--tinyimages <dir>', '--cifar10 <path>', '--published [dir]', '--pool <path>', '--ground-truth <file>', '--images <n>', '--candidates <n>', '--seed <n>', '--predictions <dir>', '--original-labels <file.npy>', '--no-worker', '--out <dir>', '--task-queue <name>']) {
       expect(build).toContain(option);
     }
     expect(build).toMatch(/the repository's copy, data\/cifar10\.1/);
