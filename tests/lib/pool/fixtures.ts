@@ -1,6 +1,7 @@
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
+import { crc32 } from 'node:zlib';
+import sharp, { type Sharp } from 'sharp';
 import type { ResizeSpec } from '../../../lib/pool';
 import { mulberry32 } from '../../helpers/random';
 
@@ -42,6 +43,22 @@ export async function expectedRendering(file: string, spec: ResizeSpec): Promise
     .removeAlpha()
     .raw({ depth: 'uchar' })
     .toBuffer();
+}
+
+/** A w×h sharp image, red on the left half and blue on the right. */
+export function redBlue(w: number, h: number): Sharp {
+  return sharp({ create: { width: w, height: h, channels: 3, background: '#ff0000' } }).composite([
+    { input: { create: { width: w / 2, height: h, channels: 3, background: '#0000ff' } }, left: w / 2, top: 0 },
+  ]);
+}
+
+/** A 1×1 PNG whose header claims `width`×`height` pixels (its CRC fixed), to stand for a decompression bomb. */
+export async function oversizedPng(width: number, height: number): Promise<Buffer> {
+  const png = Buffer.from(await sharp({ create: { width: 1, height: 1, channels: 3, background: '#808080' } }).png().toBuffer());
+  png.writeUInt32BE(width, 16); // IHDR width
+  png.writeUInt32BE(height, 20); // IHDR height
+  png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
+  return png;
 }
 
 export async function put(file: string, bytes: Buffer | string): Promise<void> {

@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto';
 import { cp, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../../lib/errors';
 import { TinyImages } from '../../../lib/formats/tinyimages';
 import { checkClassCounts, ingestPool, type IngestProgress, poolIdentity, type PoolRow, resizeSchema, scanPool, type ScannedPool } from '../../../lib/pool';
 import { tempDir } from '../../helpers/build';
-import { CLASSES, classPool, expectedRendering, imageFiles, put } from './fixtures';
+import { CLASSES, classPool, expectedRendering, imageFiles, oversizedPng, put, redBlue } from './fixtures';
 
 const DEFAULT = resizeSchema.parse({});
 const CORPUS = ['pool_rows.jsonl', 'skipped.json', 'tinyimages/tiny_images.bin', 'tinyimages/tiny_metadata.bin'];
@@ -124,15 +123,11 @@ describe('ingestPool', () => {
 
   it('flattens alpha onto the background, makes grey images grey, applies EXIF orientation, and fits as told', async () => {
     const dir = await tempDir('pool-look');
-    const half = (w: number, h: number) =>
-      sharp({ create: { width: w, height: h, channels: 3, background: '#ff0000' } }).composite([
-        { input: { create: { width: w / 2, height: h, channels: 3, background: '#0000ff' } }, left: w / 2, top: 0 },
-      ]);
     await put(path.join(dir, 'cat', 'clear', 'transparent.png'), await sharp({ create: { width: 40, height: 40, channels: 4, background: { r: 10, g: 200, b: 30, alpha: 0 } } }).png().toBuffer());
     await put(path.join(dir, 'cat', 'grey', 'grey.png'), (await imageFiles(7))['grey.png']);
     // Stored 64×32, red left, blue right; orientation 6 shows it turned a quarter clockwise: red on top.
-    await put(path.join(dir, 'cat', 'turned', 'turned.jpg'), await half(64, 32).jpeg({ quality: 100 }).withMetadata({ orientation: 6 }).toBuffer());
-    await put(path.join(dir, 'cat', 'wide', 'wide.png'), await half(64, 32).png().toBuffer());
+    await put(path.join(dir, 'cat', 'turned', 'turned.jpg'), await redBlue(64, 32).jpeg({ quality: 100 }).withMetadata({ orientation: 6 }).toBuffer());
+    await put(path.join(dir, 'cat', 'wide', 'wide.png'), await redBlue(64, 32).png().toBuffer());
     const at = (img: Uint8Array, r: number, c: number) => Array.from(img.subarray((r * 32 + c) * 3, (r * 32 + c) * 3 + 3));
     const render = async (spec: object) => {
       const corpus = path.join(await tempDir('pool-out'), 'corpus');
@@ -170,11 +165,7 @@ describe('ingestPool', () => {
 
   it('skips an image whose header claims more pixels than sharp allows, without decoding it', async () => {
     const dir = await tempDir('pool-bomb');
-    const png = Buffer.from(await sharp({ create: { width: 1, height: 1, channels: 3, background: '#808080' } }).png().toBuffer());
-    png.writeUInt32BE(20000, 16); // IHDR width
-    png.writeUInt32BE(20000, 20); // IHDR height
-    png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
-    await put(path.join(dir, 'cat', 'huge', 'bomb.png'), png);
+    await put(path.join(dir, 'cat', 'huge', 'bomb.png'), await oversizedPng(20000, 20000));
     const corpus = path.join(await tempDir('pool-out'), 'corpus');
     const summary = await ingestPool(await scanPool(dir, { classes: CLASSES }), corpus, { resize: DEFAULT });
     expect(summary.images).toBe(0);
