@@ -226,7 +226,7 @@ export function describePublishedRelease({ store, versions }: ActivityDeps) {
           lists.set(`${c}/${k}`, set);
         };
         for (const [c, kws] of Object.entries(round1)) for (const [k, images] of Object.entries(kws)) add(c, k, images);
-        for (const d of sample.perKeyword) add(d.class, d.keyword, d.indices);
+        for (const d of sample.perKeyword) if (d.indices.length) add(d.class, d.keyword, d.indices);
         const keywords: RankedKeyword[] = [...lists].map(([ck, set]) => {
           const [className, keyword] = [ck.slice(0, ck.indexOf('/')), ck.slice(ck.indexOf('/') + 1)];
           return { className, keyword, rank: 0, count: set.size, start: 0, end: 0, images: [...set] };

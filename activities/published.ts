@@ -14,7 +14,7 @@ import type { ActivityDeps } from './support/deps';
 // the computed stage, so the stages after it (sampling, export, evaluation)
 // run unchanged.
 
-const VERSION = 2;
+const VERSION = 3;
 
 /** Runs `make` into the store entry of a published stage, keyed by the files it reads (their content) and its parameters. */
 async function fromFiles<S extends object>(store: ArtifactStore, stage: string, pub: Published, sources: string[], params: object,

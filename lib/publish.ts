@@ -32,6 +32,7 @@ export async function replaceFolder(target: string, fill: (tmp: string) => Promi
     throw err;
   }
   const old = `${target}.old-${process.pid}`;
+  await rm(old, { recursive: true, force: true }); // left by a swap of the same pid that was killed
   await rename(target, old).catch(() => undefined);
   await rename(tmp, target);
   await rm(old, { recursive: true, force: true });

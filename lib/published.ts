@@ -110,7 +110,8 @@ export async function verifyPublishedSample(pub: Published, release: string, cla
     tiIndices,
     labels,
     perKeyword: Object.entries(perKeyword).map(([keyword, indices]) => {
-      const draw = { class: classes[labels[at]] ?? '', keyword, indices };
+      // A keyword listed without images has no class in the published files (not the next keyword's).
+      const draw = { class: indices.length ? classes[labels[at]] ?? '' : '', keyword, indices };
       at += indices.length;
       return draw;
     }),

@@ -43,13 +43,13 @@ export type QuotaRule =
  */
 export function computeQuotas(byClass: Array<Array<[string, number]>>, classes: string[], rule: QuotaRule): { quotas: Quotas; perClass: number[]; table: unknown } {
   if (rule.method === 'per-keyword') {
-    const perKeyword: Record<string, number> = {};
+    const perKeyword: Record<string, number> = Object.create(null); // a keyword may be named `constructor` or `__proto__`
     const order: string[] = [];
     const perClass = byClass.map((counts) => {
       let n = 0;
       for (const [keyword, quota] of perKeywordQuotas(counts, rule.imagesPerCount, rule.minFraction)) {
         if (quota === 0) continue;
-        if (keyword in perKeyword) throw new InputError('keyword is in two classes; per-keyword sampling needs one class per keyword', keyword);
+        if (Object.hasOwn(perKeyword, keyword)) throw new InputError('keyword is in two classes; per-keyword sampling needs one class per keyword', keyword);
         perKeyword[keyword] = quota;
         order.push(keyword);
         n += quota;
@@ -68,5 +68,6 @@ export function computeQuotas(byClass: Array<Array<[string, number]>>, classes: 
 
 /** The quota of one keyword in one class. */
 export function quotaOf(quotas: Quotas, className: string, keyword: string): number {
-  return quotas.method === 'per-keyword' ? quotas.perKeyword[keyword] ?? 0 : quotas.perClass[className]?.[keyword] ?? 0;
+  const table = quotas.method === 'per-keyword' ? quotas.perKeyword : Object.hasOwn(quotas.perClass, className) ? quotas.perClass[className] : {};
+  return Object.hasOwn(table, keyword) ? table[keyword] : 0;
 }

@@ -70,6 +70,9 @@ export async function loadNeighbors(store: ArtifactStore, distances: Files) {
   if (neighbors.dtype !== 'int32' || neighbors.shape.length !== 2) throw new InputError(`expected int32 N×k, found ${neighbors.dtype} ${JSON.stringify(neighbors.shape)}`, file);
   const indices = neighbors.data as Int32Array;
   const squared = await loadInts(store, distances, 'distances.npy');
+  if (squared.length !== indices.length) {
+    throw new InputError(`expected ${neighbors.shape.join('×')} distances as neighbors.npy has, found ${squared.length} values`, store.resolve(distances.files['distances.npy']));
+  }
   const k = neighbors.shape[1];
   return {
     k,

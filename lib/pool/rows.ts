@@ -18,7 +18,11 @@ export async function readPoolRows(file: string): Promise<PoolRow[]> {
 
 /** Images per keyword of each class, by decreasing count, then keyword: a pool's keywords ranked as stage 1 ranks TinyImages'. */
 export function poolKeywordCounts(rows: Array<Pick<PoolRow, 'class' | 'keyword'>>, classes: string[]): Record<string, Record<string, number>> {
-  const byClass: Record<string, Record<string, number>> = Object.fromEntries(classes.map((c) => [c, {}]));
-  for (const r of rows) if (byClass[r.class]) byClass[r.class][r.keyword] = (byClass[r.class][r.keyword] ?? 0) + 1;
-  return Object.fromEntries(Object.entries(byClass).map(([c, counts]) => [c, Object.fromEntries(Object.entries(counts).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)))]));
+  // Maps, not objects: a keyword may be named `constructor` or `__proto__`.
+  const byClass = new Map(classes.map((c) => [c, new Map<string, number>()]));
+  for (const r of rows) {
+    const counts = byClass.get(r.class);
+    counts?.set(r.keyword, (counts.get(r.keyword) ?? 0) + 1);
+  }
+  return Object.fromEntries([...byClass].map(([c, counts]) => [c, Object.fromEntries([...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)))]));
 }

@@ -164,13 +164,7 @@ describe('replaceFolder', () => {
     expect(await siblings(dir)).toEqual([]);
   });
 
-  // Bug (lib/publish.ts replaceFolder, lines 34-37): a swap killed after `rename(tmp, target)` and before
-  // `rm(old)` leaves `<target>.old-<pid>`. A later process with the same pid (a container's worker is often
-  // PID 1) cannot move the current folder there (ENOTEMPTY, swallowed by `.catch(() => undefined)`), then
-  // `rename(tmp, target)` fails with ENOTEMPTY: every publish of that release fails, and is retried, until
-  // someone deletes the folder by hand; the temporary folder is left behind too. It should clear a stale
-  // `.old-<pid>` as it clears a stale `.tmp-<pid>`.
-  it.fails('publishes over a folder that a killed earlier swap of the same pid left as its old copy', async () => {
+  it('publishes over a folder that a killed earlier swap of the same pid left as its old copy', async () => {
     const dir = target();
     await mkdir(dir, { recursive: true });
     await writeFile(path.join(dir, 'current.txt'), 'current');

@@ -56,13 +56,7 @@ describe('poolKeywordCounts', () => {
     expect(poolKeywordCounts(rows, CLASSES)).toEqual({ airplane: { cruiser: 1 }, cat: {}, dog: { cruiser: 1 } });
   });
 
-  // Bug (lib/pool/rows.ts poolKeywordCounts, line 22): counts live in plain objects, so a keyword named like
-  // an Object.prototype member starts from the inherited function: two images under a pool folder
-  // `cat/constructor/` count as 'function Object() { [native code] }11', one under `cat/toString/` as
-  // 'function toString() { [native code] }1', and these strings go into keyword_counts_by_class.json
-  // (activities/pool-keywords.ts). scanPool accepts both names (a TinyImages keyword is any printable
-  // ASCII). It should count them 2 and 1, as it counts `tabby` (own keys only, or a Map).
-  it.fails('counts keywords named like Object.prototype members as any other', () => {
+  it('counts keywords named like Object.prototype members as any other', () => {
     const rows = [['cat', 'constructor'], ['cat', 'constructor'], ['cat', 'toString'], ['cat', 'tabby']].map(([c, k]) => ({ class: c, keyword: k }));
     expect(poolKeywordCounts(rows, CLASSES).cat).toEqual({ constructor: 2, tabby: 1, toString: 1 });
   });
