@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { nearestClassMean, nearestNeighbour, pool8 } from '../lib/baselines';
+import { nearestClassMean, nearestNeighbour, pool8, pool8Bytes } from '../lib/baselines';
 import { InputError } from '../lib/errors';
 import { evaluatePredictions } from '../lib/evaluation';
 import { writeNpy } from '../lib/formats/npy';
@@ -38,7 +38,7 @@ export function evaluateModels({ store, versions }: ActivityDeps) {
     labels?: StageOutput;
     confirmed?: StageOutput;
   }) {
-    return runStage(async () => {
+    return runStage(async (heartbeat, context) => {
       const { release, exported, extract, predictionsDir, originalLabels, outDir } = input;
       const keyed = stageKeys.evaluateModels(release, exported, extract, { predictionsDir, originalLabels }, input.labels?.key, input.confirmed?.key, versions);
       const evaluated = await store.keyedStage<EvaluationSummary>(keyed, async (dir) => {
@@ -51,7 +51,7 @@ export function evaluateModels({ store, versions }: ActivityDeps) {
         if (!predictions) {
           predictions = path.join(dir, 'predictions');
           testLabels = path.join(dir, 'cifar10_test_labels.npy');
-          await baselinePredictions(store, extract, exported, release, predictions, testLabels);
+          await baselinePredictions(store, extract, exported, release, predictions, testLabels, { signal: context.cancellationSignal, onProgress: (done) => heartbeat.update({ done }) });
         }
         if (!testLabels) throw new InputError('evaluating predictions needs the CIFAR-10 test labels (--original-labels)', 'originalLabels');
         const result = await evaluatePredictions({
@@ -89,25 +89,26 @@ export function evaluateModels({ store, versions }: ActivityDeps) {
   };
 }
 
-async function baselinePredictions(store: ArtifactStore, extract: StageOutput<ExtractSummary>, exported: StageOutput, release: string, dir: string, testLabelsFile: string) {
+async function baselinePredictions(store: ArtifactStore, extract: StageOutput<ExtractSummary>, exported: StageOutput, release: string, dir: string, testLabelsFile: string,
+  knn: { signal: AbortSignal; onProgress: (done: number) => void }) {
   const images = await loadImages(store, extract, 'cifar10_images.npy');
   const labels = await loadInts(store, extract, 'cifar10_labels.npy');
   const nTrain = extract.summary.cifarTrain;
   const classes = extract.summary.classes.length;
-  const train = pool8(images, nTrain);
   const trainLabels = labels.subarray(0, nTrain);
-  const test = pool8(images.subarray(nTrain * 3072), labels.length - nTrain);
+  const testImages = images.subarray(nTrain * 3072);
   const releaseImages = await loadImages(store, exported, `cifar10.1_${release}_data.npy`);
-  const fresh = pool8(releaseImages, releaseImages.length / 3072);
   await writeNpy(testLabelsFile, { dtype: 'int32', shape: [labels.length - nTrain], data: labels.slice(nTrain) });
-  const models = {
-    nearest_class_mean_8x8: (x: Float32Array) => nearestClassMean(train, trainLabels, classes, x),
-    nearest_neighbour_8x8: (x: Float32Array) => nearestNeighbour(train, trainLabels, x),
+  const train = pool8(images, nTrain);
+  const trainBytes = pool8Bytes(images, nTrain);
+  const models: Record<string, (x: Uint8Array) => number[] | Promise<number[]>> = {
+    nearest_class_mean_8x8: (x) => nearestClassMean(train, trainLabels, classes, pool8(x, x.length / 3072)),
+    nearest_neighbour_8x8: (x) => nearestNeighbour(trainBytes, trainLabels, pool8Bytes(x, x.length / 3072), knn),
   };
-  for (const [folder, data] of [['original_predictions', test], [`${release}_predictions`, fresh]] as const) {
+  for (const [folder, data] of [['original_predictions', testImages], [`${release}_predictions`, releaseImages]] as const) {
     await mkdir(path.join(dir, folder), { recursive: true });
     for (const [model, predict] of Object.entries(models)) {
-      await writeFile(path.join(dir, folder, `${model}_predictions.json`), JSON.stringify(predict(data)));
+      await writeFile(path.join(dir, folder, `${model}_predictions.json`), JSON.stringify(await predict(data)));
     }
   }
 }

@@ -3,6 +3,7 @@
  * training images: the evaluation stage needs models, and the demo has no
  * published predictions. Both use 8×8 average-pooled images (192 values).
  */
+import { topKNeighbors, type TopKOptions } from './knn';
 
 const POOLED = 192;
 
@@ -49,19 +50,39 @@ export function nearestClassMean(train: Float32Array, labels: ArrayLike<number>,
   });
 }
 
-/** 1-nearest neighbour on pooled images (ties: lower training index). */
-export function nearestNeighbour(train: Float32Array, labels: ArrayLike<number>, test: Float32Array): number[] {
-  const n = labels.length;
-  return Array.from({ length: test.length / POOLED }, (_, i) => {
-    let best = 0;
-    let bestDistance = Infinity;
-    for (let j = 0; j < n; j++) {
-      const d = squared(test, i, train, j);
-      if (d < bestDistance) {
-        bestDistance = d;
-        best = j;
+/**
+ * 4×4 average pooling rounded half up to bytes ((sum + 8) >> 4): the input of
+ * the nearest-neighbour baseline, which runs on the exact uint8 kNN kernels.
+ */
+export function pool8Bytes(images: Uint8Array, count: number): Uint8Array {
+  const sums = new Uint16Array(count * POOLED);
+  for (let i = 0; i < count; i++) {
+    const src = i * 3072;
+    for (let r = 0; r < 32; r++) {
+      for (let c = 0; c < 32; c++) {
+        const dst = i * POOLED + ((r >> 2) * 8 + (c >> 2)) * 3;
+        const p = src + (r * 32 + c) * 3;
+        sums[dst] += images[p];
+        sums[dst + 1] += images[p + 1];
+        sums[dst + 2] += images[p + 2];
       }
     }
-    return labels[best];
-  });
+  }
+  return Uint8Array.from(sums, (s) => (s + 8) >> 4);
+}
+
+/**
+ * 1-nearest neighbour on byte-pooled images (pool8Bytes), exact; ties go to
+ * the lower training index. 12,000 queries against 50,000 training images
+ * take about a second on the kNN kernels, where a float loop blocked the
+ * worker for minutes.
+ */
+export async function nearestNeighbour(
+  train: Uint8Array,
+  labels: ArrayLike<number>,
+  test: Uint8Array,
+  opts: Pick<TopKOptions, 'signal' | 'onProgress' | 'threads'> = {},
+): Promise<number[]> {
+  const { indices } = await topKNeighbors(test, train, 1, { ...opts, dimension: POOLED });
+  return Array.from(indices, (j) => labels[j]);
 }

@@ -25,7 +25,7 @@ export const STAGE_VERSIONS = {
   checkNearDuplicates: 3,
   updateBlacklist: 3,
   exportRelease: 2,
-  evaluateModels: 2,
+  evaluateModels: 3,
   describeRelease: 2,
   recordRelease: 2,
 } as const;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nearestClassMean, nearestNeighbour, pool8 } from '../../lib/baselines';
+import { nearestClassMean, nearestNeighbour, pool8, pool8Bytes } from '../../lib/baselines';
 import { runPython } from '../helpers/python';
 import { mulberry32 } from '../helpers/random';
 
@@ -71,23 +71,44 @@ print(json.dumps(((t[:, None, :] - means[None]) ** 2).sum(-1).argmin(1).tolist()
   });
 });
 
+describe('pool8Bytes', () => {
+  it('is the 4×4 block mean rounded half up to a byte, as numpy computes it from the sums', () => {
+    const { pixels } = images(6, 31);
+    const expected = runPython(
+      `import json, sys, numpy as np
+d = json.load(sys.stdin)
+s = np.frombuffer(bytes.fromhex(d['test']), np.uint8).reshape(6, 8, 4, 8, 4, 3).astype(np.int64).sum(axis=(2, 4)).reshape(6, 192)
+print(json.dumps(((s + 8) // 16).ravel().tolist()))`,
+      numpyInput({ pixels: new Uint8Array(0), labels: [] }, { pixels }),
+    );
+    expect([...pool8Bytes(pixels, 6)]).toEqual(JSON.parse(expected));
+    const half = new Uint8Array(3072);
+    for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) half[(r * 32 + c) * 3] = r * 4 + c < 8 ? 1 : 0; // the first block's red sums to 8
+    expect(pool8Bytes(half, 1)[0]).toBe(1);
+  });
+});
+
 describe('nearestNeighbour', () => {
-  it("predicts the label of the nearest training image; ties go to the lower training index", () => {
-    const train = flat(0, 10, 10, 30);
+  /** A byte-pooled vector (192 values) of one repeated value. */
+  const flatBytes = (...values: number[]) => Uint8Array.from(values.flatMap((v) => new Array(192).fill(v)));
+
+  it('predicts the label of the nearest training image; ties go to the lower training index', async () => {
+    const train = flatBytes(0, 10, 10, 30);
     const labels = [5, 6, 7, 8];
-    expect(nearestNeighbour(train, labels, flat(1, 9, 10, 21, 19, 20))).toEqual([5, 6, 6, 8, 6, 6]);
+    expect(await nearestNeighbour(train, labels, flatBytes(1, 9, 10, 21, 19, 20))).toEqual([5, 6, 6, 8, 6, 6]);
   });
 
-  it('agrees with numpy argmin on images', () => {
+  it('agrees with numpy argmin on byte-pooled images', async () => {
     const train = images(150, 21);
     const test = images(30, 22);
-    const got = nearestNeighbour(pool8(train.pixels, 150), train.labels, pool8(test.pixels, 30));
     const expected = runPython(
-      `${NUMPY_INPUTS}
+      `import json, sys, numpy as np
+d = json.load(sys.stdin)
+pool = lambda h, n: (np.frombuffer(bytes.fromhex(h), np.uint8).reshape(n, 8, 4, 8, 4, 3).astype(np.int64).sum(axis=(2, 4)).reshape(n, 192) + 8) // 16
 x, y, t = pool(d['train'], 150), np.array(d['labels']), pool(d['test'], 30)
 print(json.dumps(y[((t[:, None, :] - x[None]) ** 2).sum(-1).argmin(1)].tolist()))`,
       numpyInput(train, test),
     );
-    expect(got).toEqual(JSON.parse(expected));
+    expect(await nearestNeighbour(pool8Bytes(train.pixels, 150), train.labels, pool8Bytes(test.pixels, 30))).toEqual(JSON.parse(expected));
   });
 });
