@@ -48,7 +48,7 @@ export function findCifar10Keywords({ store, versions }: ActivityDeps) {
   return async function findCifar10Keywords(input: Extract<ShardedWork, { stage: 'findCifar10Keywords' }> & { start: number; end: number }): Promise<ShardResult> {
     const { extract, start, end, maxDistance } = input;
     return runStage(async (heartbeat, context) => {
-      const out = await store.keyedStage(shardKey(input, start, end, versions), async (dir) => {
+      const out = await store.keyedStage(shardKey(input, { start, end }, versions), async (dir) => {
         const index = await duplicateIndex(store, extract);
         const tiny = await TinyImages.open(tinyDirOf(extract));
         const matches: Match[] = [];

@@ -4,9 +4,10 @@ import { InputError } from '../lib/errors';
 import { writeFileAtomic } from '../lib/formats/files';
 import { writeNpyChunks } from '../lib/formats/npy';
 import type { Match } from '../lib/keywords';
-import { mergedKey, planRanges, SHARD_BOUNDS, shardKey, shardStageName } from '../lib/sharding';
+import { candidatesDigest, keywordRuns, mergedKey, planKeywordRanges, planRanges, SHARD_BOUNDS, shardKey, shardStageName } from '../lib/sharding';
 import type { VersionOverrides } from '../lib/stage-keys';
-import { loadInts } from '../lib/stage-files';
+import { loadImageRows, loadInts } from '../lib/stage-files';
+import type { SubsetEntry } from '../lib/subsets';
 import type { ArtifactStore, StageOutput } from '../lib/store';
 import type { ShardedWork, ShardPlan } from '../workflows/types';
 import { runStage } from './support/context';
@@ -39,14 +40,20 @@ export function planShards({ store, client, versions }: ActivityDeps) {
         workers = Math.max(1, new Set((pollers ?? []).map((p) => p.identity)).size);
       }
       if (merged) return { merged, shards: [], workers };
-      return { merged: null, shards: planRanges(totalOf(work), SHARD_BOUNDS[work.stage], workers * SLOTS_PER_WORKER), workers };
+      const lanes = workers * SLOTS_PER_WORKER;
+      if (work.stage === 'findCifar10Keywords') return { merged: null, shards: planRanges(totalOf(work), SHARD_BOUNDS[work.stage], lanes), workers };
+      const runs = keywordRuns(await store.readJson<SubsetEntry[]>(work.subsets.files['subsets.json'])) ?? [];
+      return { merged: null, shards: planKeywordRanges(totalOf(work), runs, SHARD_BOUNDS[work.stage], lanes), workers };
     });
   };
 }
 
-/** The stored output of one shard (just made by its activity). */
+/** The stored output of one shard (just made by its activity); a distances shard is found by its candidates' pixels. */
 async function shardOutput(store: ArtifactStore, work: ShardedWork, [start, end]: [number, number], versions?: VersionOverrides): Promise<StageOutput> {
-  const out = await store.lookup<object>(shardStageName(work.stage), shardKey(work, start, end, versions).key);
+  const shard = work.stage === 'findCifar10Keywords'
+    ? { start, end }
+    : { candidates: candidatesDigest(await loadImageRows(store, work.subsets, 'candidate_images.npy', start, end)) };
+  const out = await store.lookup<object>(shardStageName(work.stage), shardKey(work, shard, versions).key);
   // A shard that vanished between its activity and the merge (a cleaned store) cannot come back by retrying the merge.
   if (!out) throw new InputError(`shard ${start}..${end - 1} is not in the store (removed while the build ran?): run the build again`, work.stage);
   return out;
@@ -68,10 +75,12 @@ export function mergeShards({ store, versions }: ActivityDeps) {
         return { files: ['matches.json'], summary: { images: totalOf(work), shards: shards.length, matches: matches.length } };
       }
       const total = totalOf(work);
+      const outputs: StageOutput[] = [];
+      for (const range of shards) outputs.push(await shardOutput(store, work, range, versions));
       for (const name of ['neighbors.npy', 'distances.npy']) {
         await writeNpyChunks(path.join(dir, name), 'int32', [total, work.k], (async function* () {
-          for (const range of shards) {
-            const part = await loadInts(store, await shardOutput(store, work, range, versions), name);
+          for (const out of outputs) {
+            const part = await loadInts(store, out, name);
             yield new Uint8Array(part.buffer, part.byteOffset, part.byteLength);
           }
         })());

@@ -16,7 +16,7 @@ export const STAGE_VERSIONS = {
   poolKeywords: 2,
   buildKeywordSubsets: 2,
   computeDistances: 3,
-  'computeDistances-shards': 3,
+  'computeDistances-shards': 4,
   computeKeywordCounts: 2,
   labelCandidates: 2,
   confirmCandidates: 2,
@@ -82,8 +82,9 @@ export const stageKeys = {
   // Keyed by the images themselves, not the upstream stages: v4 and v6 share their candidates when their keyword lists do.
   computeDistances: (extract: Out, subsets: Out, k: number, v?: VersionOverrides) =>
     keyed('computeDistances', 'computeDistances', { config: { 'distances.neighbors': k }, data: { cifar: extract.files['cifar10_images.npy'].sha256, candidates: subsets.files['candidate_images.npy'].sha256 } }, v),
-  computeDistancesShard: (extract: Out, subsets: Out, k: number, start: number, end: number, v?: VersionOverrides) =>
-    keyed('computeDistances-shards', 'computeDistances-shards', { config: { 'distances.neighbors': k }, data: { cifar: extract.files['cifar10_images.npy'].sha256, candidates: subsets.files['candidate_images.npy'].sha256, start, end } }, v),
+  /** One shard of the distances: keyed by its candidates' pixels, so a shard v4 computed serves v6 where their keywords agree. */
+  computeDistancesShard: (extract: Out, k: number, candidates: string, v?: VersionOverrides) =>
+    keyed('computeDistances-shards', 'computeDistances-shards', { config: { 'distances.neighbors': k }, data: { cifar: extract.files['cifar10_images.npy'].sha256, candidates } }, v),
   computeKeywordCounts: (subsets: { key: string }, sampling: object, classes: string[], excluded: string[], published: unknown, v?: VersionOverrides) =>
     keyed('computeKeywordCounts', 'computeKeywordCounts', {
       config: { sampling: { ...sampling, base: undefined }, classes, 'keywords.excluded': excluded },

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeDistances } from '../../activities/compute-distances';
 import { writeNpy } from '../../lib/formats/npy';
 import { closeKnnWorkers } from '../../lib/knn';
-import { shardKey, shardStageName } from '../../lib/sharding';
-import { loadInts } from '../../lib/stage-files';
+import { candidatesDigest, shardKey, shardStageName } from '../../lib/sharding';
+import { loadImageRows, loadInts } from '../../lib/stage-files';
 import { ArtifactStore, type StageOutput } from '../../lib/store';
 import type { ExtractSummary, ShardedWork, SubsetsSummary } from '../../workflows/types';
 import { tempDir } from '../helpers/build';
@@ -77,10 +77,33 @@ describe('computeDistances (one shard) in an activity context', () => {
     });
     await new MockActivityEnvironment().run(computeDistances({ store: fresh }), { ...shard, extract: await copy(work.extract) as typeof work.extract, subsets: await copy(work.subsets) as typeof work.subsets });
     const read = async (s: ArtifactStore) => {
-      const out = await s.lookup(shardStageName('computeDistances'), shardKey(shard, 0, CANDIDATES).key);
+      const out = await s.lookup(shardStageName('computeDistances'), shardKey(shard, { candidates: candidatesDigest(await loadImageRows(s, shard.subsets, 'candidate_images.npy', 0, CANDIDATES)) }).key);
       return Promise.all(['neighbors.npy', 'distances.npy'].map((n) => loadInts(s, out!, n)));
     };
     const [resumedOut, freshOut] = await Promise.all([read(store), read(fresh)]);
     expect(resumedOut).toEqual(freshOut);
+  });
+
+  it('finds a shard another build computed for the same candidates at another place in its candidate array (v6 reusing v4)', async () => {
+    const first = await store.lookup(shardStageName('computeDistances'), shardKey(work, { candidates: candidatesDigest(await loadImageRows(store, work.subsets, 'candidate_images.npy', 0, 300)) }).key);
+    expect(first).not.toBeNull();
+    // A larger build: 50 other candidates before the same 300.
+    const before = images(50);
+    const same = await loadImageRows(store, work.subsets, 'candidate_images.npy', 0, 300);
+    const grown = await store.stage('buildKeywordSubsets', 'grown-test', async (dir) => {
+      const data = new Uint8Array(350 * 3072);
+      data.set(before);
+      data.set(same, 50 * 3072);
+      await writeNpy(path.join(dir, 'candidate_images.npy'), { dtype: 'uint8', shape: [350, 32, 32, 3], data });
+      return { files: ['candidate_images.npy'], summary: { queries: 350, keywords: 2, cifarCopies: 0 } };
+    });
+    const env = new MockActivityEnvironment();
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d) => beats.push(d));
+    const reused = await env.run(computeDistances({ store }), { ...work, subsets: grown, start: 50, end: 350 });
+    expect(reused).toEqual({ start: 50, end: 350, cached: true, resumed: 0 });
+    expect(beats.filter((b) => b && typeof b === 'object' && 'done' in b)).toEqual([]); // nothing computed
+    const other = await env.run(computeDistances({ store }), { ...work, subsets: grown, start: 0, end: 50 });
+    expect(other).toMatchObject({ cached: false });
   });
 });

@@ -105,13 +105,11 @@ const CASES: KeyCase[] = [
   },
   {
     name: 'computeDistances-shards', versionOf: 'computeDistances-shards',
-    make: (v) => stageKeys.computeDistancesShard(images('c1', 'x'), images('y', 'n1'), 10, 0, 500, v),
+    make: (v) => stageKeys.computeDistancesShard(images('c1', 'x'), 10, 'p1', v),
     changes: [
-      ['data: cifar', () => stageKeys.computeDistancesShard(images('c2', 'x'), images('y', 'n1'), 10, 0, 500)],
-      ['data: candidates', () => stageKeys.computeDistancesShard(images('c1', 'x'), images('y', 'n2'), 10, 0, 500)],
-      ['config: distances.neighbors', () => stageKeys.computeDistancesShard(images('c1', 'x'), images('y', 'n1'), 11, 0, 500)],
-      ['data: start', () => stageKeys.computeDistancesShard(images('c1', 'x'), images('y', 'n1'), 10, 250, 500)],
-      ['data: end', () => stageKeys.computeDistancesShard(images('c1', 'x'), images('y', 'n1'), 10, 0, 250)],
+      ['data: cifar', () => stageKeys.computeDistancesShard(images('c2', 'x'), 10, 'p1')],
+      ['data: candidates', () => stageKeys.computeDistancesShard(images('c1', 'x'), 10, 'p2')],
+      ['config: distances.neighbors', () => stageKeys.computeDistancesShard(images('c1', 'x'), 11, 'p1')],
     ],
   },
   {
