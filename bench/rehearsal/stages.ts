@@ -1,0 +1,155 @@
+// What each stage of a build cost, from its activities in the histories and
+// the workers' memory samples; how that cost grows with the work; and what it
+// projects to at the real TinyImages size.
+import { peakRss, type Tracked } from './cluster';
+import type { ActivityRow } from './histories';
+
+/** The real TinyImages: projections scale the image-driven stages to it. */
+export const REAL_IMAGES = 79_302_017;
+
+/**
+ * Stages whose work is the TinyImages images (a streaming pass over all of
+ * them). Every other stage works on the release's candidates, or less (its
+ * keywords, its sample): TinyImages is read by keyword range (binary search
+ * over the sorted metadata) or by index, never whole.
+ */
+const IMAGE_STAGES = new Set(['findCifar10Keywords']);
+
+export interface StageCost {
+  release: string;
+  stage: string;
+  /** First schedule to last completion of the stage's activities. */
+  wallSeconds: number;
+  /** Sum over its activities of started → completed (the last attempt of each). */
+  activitySeconds: number;
+  activities: number;
+  /** Activities found complete in the store (their result says cached), and those that computed (it says not). */
+  cached: number;
+  computed: number;
+  /** Activities that took more than one attempt, and why the one before the last ended. */
+  retried: Array<{ type: string; attempt: number; lastFailure: string | null }>;
+  peakRssBytes: number;
+  largestPayloadBytes: number;
+  /** What its work is counted in, and how much of it there was. */
+  driver: 'images' | 'candidates';
+  work: number;
+  startedAt: number;
+  endedAt: number;
+}
+
+/** Work of a build, per release: its TinyImages images and its candidates. */
+export type Work = Record<string, { images: number; candidates: number }>;
+
+/** The candidates and images each release of a build worked on, from its stage results. */
+export function workOf(rows: ActivityRow[]): Work {
+  const work: Work = {};
+  for (const r of rows) {
+    const summary = (r.result as { summary?: { tinyCount?: number; queries?: number } } | undefined)?.summary;
+    const w = (work[r.release] ??= { images: 0, candidates: 0 });
+    if (r.type === 'extractSources' && summary?.tinyCount) w.images = summary.tinyCount;
+    if (r.type === 'buildKeywordSubsets' && summary?.queries) w.candidates = summary.queries;
+  }
+  return work;
+}
+
+/**
+ * Cost of each stage of each release, in the order the stages began.
+ * `payloads` holds the largest payload per `<release>/<stage>`.
+ */
+export function stageCosts(rows: ActivityRow[], payloads: Map<string, number>, workers: Tracked[]): StageCost[] {
+  const work = workOf(rows);
+  const groups = new Map<string, ActivityRow[]>();
+  for (const r of rows) {
+    const key = `${r.release}/${r.stage}`;
+    (groups.get(key) ?? groups.set(key, []).get(key)!).push(r);
+  }
+  const costs = [...groups.entries()].map(([key, group]): StageCost => {
+    const { release, stage } = group[0];
+    const startedAt = Math.min(...group.map((r) => r.scheduledAt));
+    const endedAt = Math.max(...group.map((r) => r.endedAt ?? r.scheduledAt));
+    const driver = IMAGE_STAGES.has(stage) ? 'images' : 'candidates';
+    return {
+      release,
+      stage,
+      wallSeconds: (endedAt - startedAt) / 1000,
+      activitySeconds: group.reduce((s, r) => s + (r.startedAt !== null && r.endedAt !== null ? (r.endedAt - r.startedAt) / 1000 : 0), 0),
+      activities: group.length,
+      cached: group.filter((r) => (r.result as { cached?: boolean } | undefined)?.cached === true).length,
+      computed: group.filter((r) => (r.result as { cached?: boolean } | undefined)?.cached === false).length,
+      retried: group.filter((r) => r.attempt > 1).map((r) => ({ type: r.type, attempt: r.attempt, lastFailure: r.lastFailure })),
+      peakRssBytes: Math.max(0, ...workers.map((p) => peakRss(p, startedAt, endedAt))),
+      largestPayloadBytes: payloads.get(key) ?? 0,
+      driver,
+      work: work[release]?.[driver] ?? 0,
+      startedAt,
+      endedAt,
+    };
+  });
+  return costs.sort((a, b) => a.startedAt - b.startedAt);
+}
+
+export interface Growth {
+  release: string;
+  stage: string;
+  driver: StageCost['driver'];
+  /** Per size, smallest first: the work and what the stage cost. */
+  points: Array<{ work: number; wallSeconds: number; activitySeconds: number }>;
+  /** Between consecutive sizes: ln(cost ratio) / ln(work ratio), of the summed activity time (1 = linear). */
+  exponents: Array<number | null>;
+  wallExponents: Array<number | null>;
+}
+
+const exponent = (c0: number, c1: number, w0: number, w1: number) =>
+  c0 > 0 && c1 > 0 && w0 > 0 && w1 > 0 && w0 !== w1 ? Math.log(c1 / c0) / Math.log(w1 / w0) : null;
+
+/** How each stage's cost grows from size to size (sizes smallest first). */
+export function growth(sizes: StageCost[][]): Growth[] {
+  const keys = [...new Set(sizes.flatMap((s) => s.map((c) => `${c.release}/${c.stage}`)))];
+  return keys.map((key) => {
+    const found = sizes.map((s) => s.find((c) => `${c.release}/${c.stage}` === key));
+    const first = found.find(Boolean)!;
+    const points = found.map((c) => ({ work: c?.work ?? 0, wallSeconds: c?.wallSeconds ?? 0, activitySeconds: c?.activitySeconds ?? 0 }));
+    const pairs = points.slice(1).map((p, i) => [points[i], p]);
+    return {
+      release: first.release,
+      stage: first.stage,
+      driver: first.driver,
+      points,
+      exponents: pairs.map(([a, b]) => exponent(a.activitySeconds, b.activitySeconds, a.work, b.work)),
+      wallExponents: pairs.map(([a, b]) => exponent(a.wallSeconds, b.wallSeconds, a.work, b.work)),
+    };
+  });
+}
+
+export interface Projection {
+  release: string;
+  stage: string;
+  driver: StageCost['driver'];
+  measuredWallSeconds: number;
+  /** Seconds per unit of work at the measured size (wall). */
+  rate: number;
+  projectedWallSeconds: number;
+}
+
+/**
+ * Each stage at the real 79,302,017 TinyImages images, from its measured rate
+ * at the largest size: a stage that streams the images (and computed, not
+ * found in the store) scales with them; the others keep their measured time
+ * (the real candidates are the ~589,711 the full shape already has; CIFAR-10
+ * stays 60,000). The build's wall time moves by the stages' differences.
+ */
+export function project(costs: StageCost[], measuredWallSeconds: number): { stages: Projection[]; wallSeconds: number } {
+  const stages = costs.map((c): Projection => {
+    const rate = c.work > 0 ? c.wallSeconds / c.work : 0;
+    const scales = c.driver === 'images' && c.computed > 0;
+    return {
+      release: c.release,
+      stage: c.stage,
+      driver: c.driver,
+      measuredWallSeconds: c.wallSeconds,
+      rate,
+      projectedWallSeconds: scales ? rate * REAL_IMAGES : c.wallSeconds,
+    };
+  });
+  return { stages, wallSeconds: measuredWallSeconds + stages.reduce((s, p) => s + p.projectedWallSeconds - p.measuredWallSeconds, 0) };
+}
