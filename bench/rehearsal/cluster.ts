@@ -87,12 +87,25 @@ export class Cluster {
    * is over in a blink.
    */
   async startWorker(name: string, store: string, queue: string, opts: { chunkDelayMs?: number } = {}): Promise<WorkerProcess> {
+    // Bundling the workflows reads the package.json above node_modules: an edit in progress there fails a start, which a retry outlives.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.spawnWorker(attempt === 1 ? name : `${name}-start${attempt}`, store, queue, opts);
+      } catch (err) {
+        if (attempt === 3) throw err;
+        process.stderr.write(`[rehearsal] ${(err as Error).message}; starting it again in 10 s\n`);
+        await new Promise((r) => setTimeout(r, 10_000));
+      }
+    }
+  }
+
+  private async spawnWorker(name: string, store: string, queue: string, opts: { chunkDelayMs?: number }): Promise<WorkerProcess> {
     const log = path.join(this.dir, 'logs', `${name}.log`);
     const script = opts.chunkDelayMs
       ? [path.join(ROOT, 'tests', 'helpers', 'worker-process.ts'), '--out', store, '--task-queue', queue, '--chunk-delay-ms', String(opts.chunkDelayMs)]
       : [path.join(ROOT, 'worker', 'cli.ts'), 'worker', '--out', store, '--task-queue', queue];
     const command = ['--import', TSX_LOADER, ...script];
-    const fd = openSync(log, 'a');
+    const fd = openSync(log, 'w');
     const child = spawn(process.execPath, command, { env: { ...process.env, TEMPORAL_ADDRESS: this.address }, stdio: ['ignore', fd, fd] });
     closeSync(fd);
     const tracked = this.track({ name, role: 'worker', pid: child.pid! }) as WorkerProcess;
@@ -103,7 +116,11 @@ export class Cluster {
     Object.assign(tracked, { child, command: command.map((a) => a.replace(ROOT + path.sep, '')), log, exited });
     const deadline = Date.now() + 120_000;
     while (!/polling/.test(await readFile(log, 'utf8').catch(() => ''))) {
-      if (tracked.endedAt !== null || Date.now() > deadline) throw new Error(`worker ${name} did not start (log ${log})`);
+      if (tracked.endedAt !== null || Date.now() > deadline) {
+        child.kill('SIGKILL');
+        this.processes.splice(this.processes.indexOf(tracked), 1);
+        throw new Error(`worker ${name} did not start (log ${log})`);
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
     return tracked;

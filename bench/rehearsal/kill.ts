@@ -4,6 +4,7 @@
 // work was done twice.
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256File } from '../../lib/hash';
@@ -83,7 +84,8 @@ export async function killMidStage(
       if (done && type === 'computeDistances') completed.push(id);
     }
     const pending: ShardProgress[] = (described.raw.pendingActivities ?? [])
-      .filter((a) => a.activityType?.name === 'computeDistances')
+      // Started ones only: shards still waiting for a slot were not on the killed worker.
+      .filter((a) => a.activityType?.name === 'computeDistances' && a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED)
       .map((a) => {
         const payload = a.heartbeatDetails?.payloads?.[0];
         const p = (payload ? defaultPayloadConverter.fromPayload(payload) : undefined) as { done?: number; total?: number; resumed?: number } | undefined;
