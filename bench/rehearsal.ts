@@ -13,7 +13,7 @@ import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, rm, statfs, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -48,6 +48,8 @@ interface Options {
   chunkDelayMs: number;
   keepStores: boolean;
   quick: boolean;
+  /** Only write <report>.md again from <report>.json (after an edit of the report's layout). */
+  markdownOnly: boolean;
 }
 
 function options(): Options {
@@ -56,7 +58,7 @@ function options(): Options {
       images: { type: 'string' }, candidates: { type: 'string' }, 'cifar-train': { type: 'string' }, 'cifar-test': { type: 'string' },
       out: { type: 'string' }, report: { type: 'string' }, fractions: { type: 'string' }, sample: { type: 'string' },
       'no-sizes': { type: 'boolean' }, 'no-kill': { type: 'boolean' }, 'kill-release': { type: 'string' }, 'kill-at': { type: 'string' },
-      'chunk-delay-ms': { type: 'string' }, 'keep-stores': { type: 'boolean' }, quick: { type: 'boolean' },
+      'chunk-delay-ms': { type: 'string' }, 'keep-stores': { type: 'boolean' }, quick: { type: 'boolean' }, 'markdown-only': { type: 'boolean' },
     },
   });
   const quick = values.quick ?? false;
@@ -86,6 +88,7 @@ function options(): Options {
     chunkDelayMs: num(values['chunk-delay-ms']) ?? (quick ? 100 : 0),
     keepStores: values['keep-stores'] ?? false,
     quick,
+    markdownOnly: values['markdown-only'] ?? false,
   };
 }
 
@@ -284,6 +287,10 @@ type Machine = { cpu: string; cores: number; memoryGiB: number; node: string; lo
 
 async function main() {
   const opts = options();
+  if (opts.markdownOnly) {
+    await writeFile(`${opts.report}.md`, markdown(JSON.parse(await readFile(`${opts.report}.json`, 'utf8')) as Results));
+    return;
+  }
   const started = performance.now();
   await mkdir(opts.out, { recursive: true });
   const histories = path.join(opts.out, 'histories');

@@ -65,6 +65,8 @@ export interface WorkflowStats {
   largestPayload: { bytes: number; eventId: number; eventType: string; stage: string };
   workflowTasks: number;
   maxWorkflowTaskSeconds: number;
+  /** Workflow tasks that timed out or failed (a worker too busy to answer within 10 s, or killed). */
+  workflowTaskTimeouts: number;
   /** history-budget's verdict on the exported file. */
   budget: { ok: boolean | null; output: string };
   startedAt: number;
@@ -164,6 +166,7 @@ export function readHistory(h: HistoryFile): { rows: ActivityRow[]; stats: Omit<
   const payloads = new Map<string, number>();
   let maxTask = 0;
   let tasks = 0;
+  let taskTimeouts = 0;
   const ownStage = stageOf(h.workflowId);
   for (const e of h.events) {
     const a = attributes(e);
@@ -187,6 +190,8 @@ export function readHistory(h: HistoryFile): { rows: ActivityRow[]; stats: Omit<
       }
     } else if (e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_STARTED') {
       taskStarts.set(e.eventId, time(e.eventTime));
+    } else if (e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT' || e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_FAILED') {
+      taskTimeouts++;
     } else if (e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_COMPLETED') {
       tasks++;
       const started = taskStarts.get(String(a.startedEventId));
@@ -211,7 +216,7 @@ export function readHistory(h: HistoryFile): { rows: ActivityRow[]; stats: Omit<
     stats: {
       workflowId: h.workflowId, runId: h.runId, file: h.file, build, release, stage: ownStage,
       events: h.events.length, jsonBytes: Buffer.byteLength(JSON.stringify(h.events)), serverBytes: h.serverBytes,
-      largestPayload: largest, workflowTasks: tasks, maxWorkflowTaskSeconds: maxTask,
+      largestPayload: largest, workflowTasks: tasks, maxWorkflowTaskSeconds: maxTask, workflowTaskTimeouts: taskTimeouts,
       startedAt: time(h.events[0].eventTime), closedAt: time(h.events[h.events.length - 1].eventTime),
     },
   };

@@ -1,5 +1,6 @@
 // bench/rehearsal.md from the rehearsal's results.
 import type { Results } from '../rehearsal';
+import { STAGE_WORK } from './stages';
 
 const n = (x: number) => x.toLocaleString('en');
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(bytes < 2 ** 20 ? 2 : 1)} MiB`;
@@ -58,9 +59,9 @@ export function markdown(r: Results): string {
     '',
     `Images and candidates scaled together (CIFAR-10 kept at ${n(c.cifar10)}): ${r.sizes.map((s) => `${s.fraction === 1 ? 'full' : `1/${Math.round(1 / s.fraction)}`}: ${n(s.images)} images, v6 ${n(s.candidatesByRelease.v6 ?? 0)} / v4 ${n(s.candidatesByRelease.v4 ?? 0)} candidates, cold ${seconds(s.wallSeconds)} (load ${s.loadAverageAtStart[0]})`).join('; ')}. Exponent = ln(cost ratio) / ln(work ratio) between consecutive sizes, of the summed activity time (wall in brackets); 1 is linear. Stages that computed at every size.`,
     '',
-    `| release | stage | work | ${r.sizes.map((s) => (s.fraction === 1 ? 'full' : `1/${Math.round(1 / s.fraction)}`)).join(' | ')} | exponents |`,
+    `| release | stage | its work | ${r.sizes.map((s) => (s.fraction === 1 ? 'full' : `1/${Math.round(1 / s.fraction)}`)).join(' | ')} | exponents |`,
     `| --- | --- | --- | ${r.sizes.map(() => '---:').join(' | ')} | --- |`,
-    ...r.growth.map((g) => `| ${g.release} | ${g.stage} | ${g.driver} | ${g.points.map((p) => `${seconds(p.activitySeconds)} (${seconds(p.wallSeconds)})`).join(' | ')} | ${g.exponents.map(exp).join(', ')} (${g.wallExponents.map(exp).join(', ')}) |`),
+    ...r.growth.map((g) => `| ${g.release} | ${g.stage} | ${STAGE_WORK[g.stage] ?? g.driver} | ${g.points.map((p) => `${seconds(p.activitySeconds)} (${seconds(p.wallSeconds)})`).join(' | ')} | ${g.exponents.map(exp).join(', ')} (${g.wallExponents.map(exp).join(', ')}) |`),
     '',
     `## Projection to ${n(r.projections.images)} images: ${seconds(r.projections.wallSeconds)}`,
     '',

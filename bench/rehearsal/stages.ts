@@ -15,6 +15,25 @@ export const REAL_IMAGES = 79_302_017;
  */
 const IMAGE_STAGES = new Set(['findCifar10Keywords']);
 
+/** What each stage's work is, read from its activity: what its cost should grow with. */
+export const STAGE_WORK: Record<string, string> = {
+  extractSources: 'CIFAR-10 (fixed) read and stored; TinyImages only sized',
+  findRelease: 'a lookup in the store',
+  findCifar10Keywords: 'every TinyImages image streamed through the CIFAR-10 hash index: ∝ images',
+  assignKeywords: 'the matches found: ∝ CIFAR-10 copies (fixed)',
+  buildKeywordSubsets: 'the top-k keywords\' images read by range and written: ∝ candidates',
+  computeDistances: 'candidates × 60,000 CIFAR-10 images: ∝ candidates',
+  computeKeywordCounts: 'per keyword: ∝ keywords (fixed)',
+  labelCandidates: 'pages of every candidate, the simulated labeler, decisions: ∝ candidates',
+  confirmCandidates: 'pages of the round-1 choices: ∝ candidates',
+  sampleRelease: 'the confirmed lists per keyword, a sample of ~2,000',
+  checkNearDuplicates: 'the sample (~2,000) against each other and CIFAR-10 through the neighbours file: mostly fixed',
+  updateBlacklist: 'the confirmed pairs: fixed',
+  exportRelease: 'the release (~2,000 images): fixed',
+  evaluateModels: 'baseline 1-NN of (10,000 test + release) × 50,000 training images, 8×8 pooled: ∝ CIFAR-10 (fixed)',
+  recordRelease: 'a small record',
+};
+
 export interface StageCost {
   release: string;
   stage: string;
