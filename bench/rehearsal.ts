@@ -11,6 +11,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, statfs, writeFile } from 'node:fs/promises';
@@ -26,7 +27,7 @@ import { ensureCorpus, scaleCorpusBytes, type CorpusRun, type ScaleCorpusOptions
 import { budgetVerdict, exportHistories, readHistory, type ActivityRow, type WorkflowStats } from './rehearsal/histories';
 import { killMidStage, redoneWork, releaseDigest, type KillObservation } from './rehearsal/kill';
 import { markdown } from './rehearsal/report';
-import { growth, project, stageCosts, workOf, type StageCost } from './rehearsal/stages';
+import { analysis, stageCosts, workOf, type StageCost } from './rehearsal/stages';
 
 const ROOT = path.resolve(__dirname, '..');
 const run = promisify(execFile);
@@ -234,12 +235,14 @@ async function watch(client: Client, prefix: string, done: Promise<unknown>): Pr
       for await (const wf of client.workflow.list({ query: 'ExecutionStatus = "Running"' })) {
         if (!wf.workflowId.startsWith(prefix)) continue;
         const d = await client.workflow.getHandle(wf.workflowId).describe();
-        const pending = (d.raw.pendingActivities ?? []).map((a) => {
+        const all = d.raw.pendingActivities ?? [];
+        const started = all.filter((a) => a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED).map((a) => {
           const payload = a.heartbeatDetails?.payloads?.[0];
           const p = (payload ? defaultPayloadConverter.fromPayload(payload) : undefined) as { done?: number; total?: number } | undefined;
           return `${a.activityType?.name}${a.attempt && a.attempt > 1 ? ` attempt ${a.attempt}` : ''}${p?.total ? ` ${p.done}/${p.total}` : ''}`;
         });
-        if (pending.length) lines.push(`${wf.workflowId.slice(prefix.length)}: ${pending.join(', ')}`);
+        const waiting = all.length - started.length;
+        if (all.length) lines.push(`${wf.workflowId.slice(prefix.length)}: ${started.join(', ') || 'none started'}${waiting ? ` (+${waiting} waiting for a slot)` : ''}`);
       }
     } catch {
       continue;
@@ -288,7 +291,11 @@ type Machine = { cpu: string; cores: number; memoryGiB: number; node: string; lo
 async function main() {
   const opts = options();
   if (opts.markdownOnly) {
-    await writeFile(`${opts.report}.md`, markdown(JSON.parse(await readFile(`${opts.report}.json`, 'utf8')) as Results));
+    // The growth and the projection again too, from the stage figures the JSON keeps.
+    const results = JSON.parse(await readFile(`${opts.report}.json`, 'utf8')) as Results;
+    Object.assign(results, analysis(results.sizes.map((s) => s.stages), results.cold.wallSeconds));
+    await writeFile(`${opts.report}.json`, JSON.stringify(results, null, 2) + '\n');
+    await writeFile(`${opts.report}.md`, markdown(results));
     return;
   }
   const started = performance.now();
@@ -419,8 +426,6 @@ function summarize(r: {
   }));
   const buildWall = (b: Build) => Object.fromEntries(b.workflows.filter((w) => !w.workflowId.includes('/')).map((w) => [w.release, round((w.closedAt - w.startedAt) / 1000)]));
   const work = workOf(cold.rows);
-  const grown = growth(r.sizes.map((s) => s.build.stages.filter((c) => c.computed > 0 || c.stage === 'planShards')));
-  const projected = project(cold.stages, cold.wallSeconds);
   const byProcess = r.processes.map((p) => ({ name: p.name, role: p.role, pid: p.pid, peakRssBytes: peakRss(p) }));
   const workerPeak = maxBy(byProcess.filter((p) => p.role === 'worker'), (p) => p.peakRssBytes);
   const harnessPeak = process.resourceUsage().maxRSS * 1024;
@@ -524,13 +529,7 @@ function summarize(r: {
       loadAverageAtStart: s.build.loadAverageAtStart,
       stages: stageRows(s.build),
     })),
-    growth: grown.map((g) => ({ ...g, exponents: g.exponents.map((e) => (e === null ? null : round(e, 3))), wallExponents: g.wallExponents.map((e) => (e === null ? null : round(e, 3))) })),
-    projections: {
-      images: 79_302_017,
-      wallSeconds: round(projected.wallSeconds),
-      stages: projected.stages.filter((p) => p.projectedWallSeconds !== p.measuredWallSeconds).map((p) => ({ ...p, rate: round(p.rate), projectedWallSeconds: round(p.projectedWallSeconds) })),
-      method: 'From the full-shape cold build: a stage that streams every TinyImages image (findCifar10Keywords) at its measured seconds per image × 79,302,017; every other stage at its measured time (its work is the candidates, ~589,711 at the real scale as in the full shape, against 60,000 CIFAR-10 images). One worker process on this machine.',
-    },
+    ...analysis(r.sizes.map((s) => s.build.stages), cold.wallSeconds),
     killedWorker: kill,
     exactness: {
       checked: r.exact.reduce((n, e) => n + e.checked, 0),

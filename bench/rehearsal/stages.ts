@@ -107,13 +107,18 @@ export function stageCosts(rows: ActivityRow[], payloads: Map<string, number>, w
   return costs.sort((a, b) => a.startedAt - b.startedAt);
 }
 
+/** What the analysis needs of a stage's cost (the JSON report's stage rows have it). */
+export type StageFigures = Pick<StageCost, 'release' | 'stage' | 'wallSeconds' | 'activitySeconds' | 'activities' | 'cached' | 'computed' | 'retried' | 'driver' | 'work'>;
+
 export interface Growth {
   release: string;
   stage: string;
   driver: StageCost['driver'];
   /** Per size, smallest first: the work and what the stage cost. */
   points: Array<{ work: number; wallSeconds: number; activitySeconds: number }>;
-  /** Between consecutive sizes: ln(cost ratio) / ln(work ratio), of the summed activity time (1 = linear). */
+  /** What the exponents are of: the summed activity time, or the wall time for a stage with retries (the history keeps only the last attempt's time). */
+  cost: 'activity' | 'wall';
+  /** Between consecutive sizes: ln(cost ratio) / ln(work ratio) (1 = linear). */
   exponents: Array<number | null>;
   wallExponents: Array<number | null>;
 }
@@ -121,20 +126,24 @@ export interface Growth {
 const exponent = (c0: number, c1: number, w0: number, w1: number) =>
   c0 > 0 && c1 > 0 && w0 > 0 && w1 > 0 && w0 !== w1 ? Math.log(c1 / c0) / Math.log(w1 / w0) : null;
 
-/** How each stage's cost grows from size to size (sizes smallest first). */
-export function growth(sizes: StageCost[][]): Growth[] {
-  const keys = [...new Set(sizes.flatMap((s) => s.map((c) => `${c.release}/${c.stage}`)))];
+/** How each stage that computed grows from size to size (sizes smallest first). */
+export function growth(sizes: StageFigures[][]): Growth[] {
+  const computed = sizes.map((s) => s.filter((c) => c.computed > 0));
+  const keys = [...new Set(computed.flatMap((s) => s.map((c) => `${c.release}/${c.stage}`)))];
   return keys.map((key) => {
-    const found = sizes.map((s) => s.find((c) => `${c.release}/${c.stage}` === key));
+    const found = computed.map((s) => s.find((c) => `${c.release}/${c.stage}` === key));
     const first = found.find(Boolean)!;
     const points = found.map((c) => ({ work: c?.work ?? 0, wallSeconds: c?.wallSeconds ?? 0, activitySeconds: c?.activitySeconds ?? 0 }));
+    const cost = found.some((c) => c && c.retried.length > 0) ? 'wall' : 'activity';
     const pairs = points.slice(1).map((p, i) => [points[i], p]);
+    const of = (p: Growth['points'][number]) => (cost === 'wall' ? p.wallSeconds : p.activitySeconds);
     return {
       release: first.release,
       stage: first.stage,
       driver: first.driver,
       points,
-      exponents: pairs.map(([a, b]) => exponent(a.activitySeconds, b.activitySeconds, a.work, b.work)),
+      cost,
+      exponents: pairs.map(([a, b]) => exponent(of(a), of(b), a.work, b.work)),
       wallExponents: pairs.map(([a, b]) => exponent(a.wallSeconds, b.wallSeconds, a.work, b.work)),
     };
   });
@@ -157,7 +166,7 @@ export interface Projection {
  * (the real candidates are the ~589,711 the full shape already has; CIFAR-10
  * stays 60,000). The build's wall time moves by the stages' differences.
  */
-export function project(costs: StageCost[], measuredWallSeconds: number): { stages: Projection[]; wallSeconds: number } {
+export function project(costs: StageFigures[], measuredWallSeconds: number): { stages: Projection[]; wallSeconds: number } {
   const stages = costs.map((c): Projection => {
     const rate = c.work > 0 ? c.wallSeconds / c.work : 0;
     const scales = c.driver === 'images' && c.computed > 0;
@@ -171,4 +180,24 @@ export function project(costs: StageCost[], measuredWallSeconds: number): { stag
     };
   });
   return { stages, wallSeconds: measuredWallSeconds + stages.reduce((s, p) => s + p.projectedWallSeconds - p.measuredWallSeconds, 0) };
+}
+
+const round = (x: number, digits = 4) => Number(x.toPrecision(digits));
+
+/** The growth table and the projection, as the report holds them, from the sizes' stage figures (smallest first, the full shape last). */
+export function analysis(sizes: StageFigures[][], coldWallSeconds: number) {
+  const projected = project(sizes[sizes.length - 1], coldWallSeconds);
+  return {
+    growth: growth(sizes).map((g) => ({
+      ...g,
+      exponents: g.exponents.map((e) => (e === null ? null : round(e, 3))),
+      wallExponents: g.wallExponents.map((e) => (e === null ? null : round(e, 3))),
+    })),
+    projections: {
+      images: REAL_IMAGES,
+      wallSeconds: round(projected.wallSeconds),
+      stages: projected.stages.filter((p) => p.projectedWallSeconds !== p.measuredWallSeconds).map((p) => ({ ...p, rate: round(p.rate), projectedWallSeconds: round(p.projectedWallSeconds) })),
+      method: 'From the full-shape cold build: a stage that streams every TinyImages image (findCifar10Keywords) at its measured seconds per image × 79,302,017; every other stage at its measured time (its work is the candidates, ~589,711 at the real scale as in the full shape, against 60,000 CIFAR-10 images). One worker process on this machine.',
+    },
+  };
 }
