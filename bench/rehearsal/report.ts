@@ -112,6 +112,7 @@ export function markdown(r: Results): string {
     '',
     `Corpus ${gb(r.disk.corpusBytes)} (smaller sizes' corpora ${gb(r.disk.smallCorpusBytes)}, kept as cache); cold store ${gb(r.disk.coldStoreBytes)}; kill store ${r.disk.killStoreBytes === null ? '—' : gb(r.disk.killStoreBytes)}; smaller sizes' stores ${r.disk.smallStoreBytes.map(gb).join(', ')} (removed after each); histories ${mb(r.disk.historiesBytes)}; dev server ${mb(r.disk.serverBytes)}. A full run needs about ${gb(r.disk.fullRunPeakBytes)} at its peak (stores removed at the end unless --keep-stores).`,
     '',
+    ...flags(r),
     '## Targets',
     '',
     '| target | measured | met |',
@@ -120,4 +121,35 @@ export function markdown(r: Results): string {
     '',
   );
   return lines.join('\n');
+}
+
+/** What the figures flag, computed: retried activities outside the kill, payloads over 256 KB, the stages that dominate, growth far from linear. */
+function flags(r: Results): string[] {
+  const phases = [
+    ...r.sizes.filter((x) => x.fraction !== 1).map((x) => ({ phase: `1/${Math.round(1 / x.fraction)}`, stages: x.stages })),
+    { phase: 'cold', stages: r.cold.stages },
+    { phase: 'warm', stages: r.warm.stages },
+  ];
+  const retried = phases.flatMap(({ phase, stages }) => stages.flatMap((x) => x.retried.map((t) => `${phase} ${x.release} ${x.stage}: ${t.type} attempt ${t.attempt} (${t.lastFailure ?? '?'}), stage wall ${seconds(x.wallSeconds)}`)));
+  const over = r.limits.workflows.filter((w) => w.largestPayloadBytes > 256 * 1024).map((w) => `${w.workflowId}: ${kb(w.largestPayloadBytes)} (${w.largestPayloadStage})`);
+  const total = r.cold.stages.reduce((n, x) => n + x.wallSeconds, 0);
+  const top = [...r.cold.stages].sort((a, b) => b.wallSeconds - a.wallSeconds).slice(0, 4);
+  // Only stages that matter: at least 5 s and 1% of the cold build at the full shape (below that, timer and load noise).
+  const bent = r.growth.filter((g) => {
+    const e = g.exponents[g.exponents.length - 1];
+    const last = g.points[g.points.length - 1];
+    const cost = g.cost === 'wall' ? last.wallSeconds : last.activitySeconds;
+    return e !== null && (e < 0.75 || e > 1.25) && cost >= Math.max(5, r.cold.wallSeconds / 100);
+  });
+  return [
+    '## Flags',
+    '',
+    `- Cold build: ${top.map((x) => `${x.release} ${x.stage} ${seconds(x.wallSeconds)} (${Math.round((x.wallSeconds / r.cold.wallSeconds) * 100)}%)`).join(', ')} of ${seconds(r.cold.wallSeconds)}; the stages' walls add up to ${seconds(total)}.`,
+    `- Retried activities (not the kill): ${retried.length ? '' : 'none.'}`,
+    ...retried.map((x) => `  - ${x}`),
+    `- Payloads over 256 KB: ${over.length ? over.join('; ') : 'none.'}`,
+    `- Growth far from linear between the two largest sizes (exponent outside 0.75 to 1.25, stages of at least 5 s and 1% of the cold build): ${bent.length ? '' : 'none.'}`,
+    ...bent.map((g) => `  - ${g.release} ${g.stage}: ${g.exponents.map(exp).join(', ')} (${g.cost}); its work: ${STAGE_WORK[g.stage] ?? g.driver}`),
+    '',
+  ];
 }
