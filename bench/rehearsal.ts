@@ -421,7 +421,7 @@ function summarize(r: {
   const biggest = maxBy(workflows, (w) => w.jsonBytes);
   const slowestTask = maxBy(workflows, (w) => w.maxWorkflowTaskSeconds);
   const stageRows = (b: Build) => b.stages.map((s) => ({
-    release: s.release, stage: s.stage, wallSeconds: round(s.wallSeconds), activitySeconds: round(s.activitySeconds), activities: s.activities,
+    release: s.release, stage: s.stage, wallSeconds: round(s.wallSeconds), activitySeconds: round(s.activitySeconds), cpuSeconds: round(s.cpuSeconds ?? 0), activities: s.activities,
     cached: s.cached, computed: s.computed, retried: s.retried, peakRssBytes: s.peakRssBytes, largestPayloadBytes: s.largestPayloadBytes, driver: s.driver, work: s.work,
   }));
   const buildWall = (b: Build) => Object.fromEntries(b.workflows.filter((w) => !w.workflowId.includes('/')).map((w) => [w.release, round((w.closedAt - w.startedAt) / 1000)]));

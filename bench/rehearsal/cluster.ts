@@ -1,7 +1,7 @@
 // The rehearsal's own Temporal dev server and its build workers, each in a
 // process of its own (as users run `cifar101 worker`), so that their memory
 // can be sampled and one can be killed for real.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,14 +12,16 @@ const ROOT = path.resolve(__dirname, '..', '..');
 /** tsx's loader by absolute URL, as bin/cifar101.cjs runs the CLI: `node --import` keeps the worker one process, so SIGKILL kills the worker itself. */
 const TSX_LOADER = pathToFileURL(path.join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 const SAMPLE_MS = 200;
+/** Clock ticks per second of /proc/<pid>/stat's CPU times. */
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 /** A process whose memory is sampled: a worker or the server. */
 export interface Tracked {
   name: string;
   role: 'worker' | 'server';
   pid: number;
-  /** [epoch ms, VmRSS bytes] every 200 ms while it lives. */
-  samples: Array<[number, number]>;
+  /** [epoch ms, VmRSS bytes, CPU seconds used so far (user + system, all threads)] every 200 ms while it lives. */
+  samples: Array<[number, number, number]>;
   /** VmHWM (peak resident set) at the last sample. */
   hwm: number;
   startedAt: number;
@@ -35,17 +37,39 @@ export interface WorkerProcess extends Tracked {
   exited: Promise<void>;
 }
 
-/** VmRSS and VmHWM of a live process, in bytes; null when it is gone. */
-export function memoryOf(pid: number): { rss: number; hwm: number } | null {
+/** VmRSS and VmHWM of a live process, in bytes, and the CPU seconds it has used; null when it is gone. */
+export function memoryOf(pid: number): { rss: number; hwm: number; cpu: number } | null {
   let status: string;
+  let stat: string;
   try {
     status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return null;
   }
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
   const rss = kb('VmRSS');
-  return Number.isNaN(rss) ? null : { rss, hwm: kb('VmHWM') };
+  // Fields after the command name (which may hold spaces): utime and stime are the 14th and 15th of the line.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const cpu = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  return Number.isNaN(rss) ? null : { rss, hwm: kb('VmHWM'), cpu };
+}
+
+/** CPU seconds a tracked process used within [from, to] (epoch ms), interpolated between its samples. */
+export function cpuSeconds(p: Tracked, from: number, to: number): number {
+  const at = (t: number) => {
+    const s = p.samples;
+    if (!s.length || t <= s[0][0]) return s[0]?.[2] ?? 0;
+    if (t >= s[s.length - 1][0]) return s[s.length - 1][2];
+    let [lo, hi] = [0, s.length - 1];
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (s[mid][0] <= t) lo = mid;
+      else hi = mid;
+    }
+    return s[lo][2] + ((s[hi][2] - s[lo][2]) * (t - s[lo][0])) / (s[hi][0] - s[lo][0]);
+  };
+  return Math.max(0, at(to) - at(from));
 }
 
 /** Peak resident memory of a tracked process within [from, to] (epoch ms), from its samples; the whole life's VmHWM without a window. */
@@ -155,7 +179,7 @@ export class Cluster {
   private sampleOne(p: Tracked): void {
     const m = isAlive(p.pid) ? memoryOf(p.pid) : null;
     if (!m) return;
-    p.samples.push([Date.now(), m.rss]);
+    p.samples.push([Date.now(), m.rss, m.cpu]);
     p.hwm = Math.max(p.hwm, m.hwm);
   }
 }

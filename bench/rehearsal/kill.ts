@@ -53,9 +53,9 @@ async function checkpoints(store: string): Promise<number[][]> {
 
 /**
  * Waits until the stage's child workflow has completed at least
- * max(1, killAt × shards) shards and a running shard has heartbeated
- * progress short of its end, then SIGKILLs `worker` and starts a new worker
- * on the same store and queue.
+ * max(1, killAt × shards) shards and a running shard has heartbeated a
+ * quarter of its candidates or more, short of its end, then SIGKILLs
+ * `worker` and starts a new worker on the same store and queue.
  */
 export async function killMidStage(
   client: Client,
@@ -92,7 +92,8 @@ export async function killMidStage(
         return { activityId: String(a.activityId), attempt: a.attempt ?? 1, done: p?.done ?? 0, total: p?.total ?? 0, resumed: p?.resumed ?? 0 };
       });
     if (completed.length < Math.max(1, Math.floor(opts.killAt * shards))) continue;
-    if (!pending.some((p) => p.done > 0 && p.done < p.total)) continue;
+    // A shard part-way: a quarter done or more, not finished.
+    if (!pending.some((p) => p.done >= p.total / 4 && p.done < p.total)) continue;
 
     const saved = await checkpoints(opts.store);
     const gaps = saved.flatMap((offsets) => offsets.slice(1).map((o, i) => o - offsets[i]));
@@ -109,7 +110,8 @@ export async function killMidStage(
         shards,
         completedBefore: completed,
         pending,
-        chunk: gaps.length ? Math.min(...gaps) : null,
+        // From the checkpoints' offsets, or (one checkpoint a shard) the smallest progress heartbeated.
+        chunk: gaps.length ? Math.min(...gaps) : Math.min(...pending.map((p) => p.done).filter((d) => d > 0), Infinity) || null,
         checkpointFiles: saved.reduce((n, o) => n + o.length, 0),
         secondsIntoStage: (killedAt - started) / 1000,
         newWorkerPid: replacement.pid,

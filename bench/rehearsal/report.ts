@@ -19,9 +19,9 @@ type StageRow = Results['cold']['stages'][number];
 
 function stageTable(rows: StageRow[]): string[] {
   return [
-    '| release | stage | wall | activity time | activities (cached) | retried | peak RSS | largest payload |',
-    '| --- | --- | ---: | ---: | ---: | --- | ---: | ---: |',
-    ...rows.map((s) => `| ${s.release} | ${s.stage} | ${seconds(s.wallSeconds)} | ${seconds(s.activitySeconds)} | ${s.activities}${s.cached ? ` (${s.cached})` : ''} | ${
+    '| release | stage | wall | activity time | worker CPU | activities (cached) | retried | peak RSS | largest payload |',
+    '| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
+    ...rows.map((s) => `| ${s.release} | ${s.stage} | ${seconds(s.wallSeconds)} | ${seconds(s.activitySeconds)} | ${s.cpuSeconds === undefined ? '—' : seconds(s.cpuSeconds)} | ${s.activities}${s.cached ? ` (${s.cached})` : ''} | ${
       s.retried.length ? s.retried.map((r) => `${r.type} attempt ${r.attempt}${r.lastFailure ? ` (${r.lastFailure})` : ''}`).join('; ') : ''
     } | ${mb(s.peakRssBytes)} | ${kb(s.largestPayloadBytes)} |`),
   ];
@@ -45,7 +45,7 @@ export function markdown(r: Results): string {
     '',
     `Empty artifact store, corpus generated before. The v4 workflow (v6's child) ${seconds(r.cold.releases.v4 ?? null)}; the v6 workflow ${seconds(r.cold.releases.v6 ?? null)} from its start to its end, v4 included. Load average at start ${r.cold.loadAverageAtStart.join(' ')}, at end ${r.cold.loadAverageAtEnd.join(' ')}; tiny_images.bin ${r.cold.tinyImagesInPageCache === null ? '?' : `${Math.round(r.cold.tinyImagesInPageCache * 100)}%`} in the page cache at the start.`,
     '',
-    'Per stage: wall = first schedule to last completion of its activities; activity time = the sum of their started → completed (last attempt); peak RSS = the largest sample of the worker process in the stage\'s window; payloads of its activities and child workflow.',
+    'Per stage: wall = first schedule to last completion of its activities; activity time = the sum of their started → completed (last attempt); worker CPU = CPU seconds (user + system, all threads) the worker process used in the stage\'s window; peak RSS = the largest sample of the worker process in that window; payloads of its activities and child workflow.',
     '',
     ...stageTable(r.cold.stages),
     '',
@@ -57,11 +57,11 @@ export function markdown(r: Results): string {
     '',
     '## Growth with the work',
     '',
-    `Images and candidates scaled together (CIFAR-10 kept at ${n(c.cifar10)}): ${r.sizes.map((s) => `${s.fraction === 1 ? 'full' : `1/${Math.round(1 / s.fraction)}`}: ${n(s.images)} images, v6 ${n(s.candidatesByRelease.v6 ?? 0)} / v4 ${n(s.candidatesByRelease.v4 ?? 0)} candidates, cold ${seconds(s.wallSeconds)} (load ${s.loadAverageAtStart[0]})`).join('; ')}. Exponent = ln(cost ratio) / ln(work ratio) between consecutive sizes, of the summed activity time (wall in brackets), or of the wall time where an activity was retried (the history keeps only the last attempt's time); 1 is linear, 0 flat. Stages that computed (not found in the store); cells are activity time (wall).`,
+    `Images and candidates scaled together (CIFAR-10 kept at ${n(c.cifar10)}): ${r.sizes.map((s) => `${s.fraction === 1 ? 'full' : `1/${Math.round(1 / s.fraction)}`}: ${n(s.images)} images, v6 ${n(s.candidatesByRelease.v6 ?? 0)} / v4 ${n(s.candidatesByRelease.v4 ?? 0)} candidates, cold ${seconds(s.wallSeconds)} (load ${s.loadAverageAtStart[0]})`).join('; ')}. Exponent = ln(cost ratio) / ln(work ratio) between consecutive sizes, 1 linear, 0 flat; the cost is the worker's CPU seconds in the stage's window (the machine is shared, so wall time moves with the load; CPU time also counts attempts the history forgets), wall exponents in brackets. Fit: least squares cost = fixed + per unit × work over the sizes (CPU). Stages that computed (not found in the store); cells are CPU (wall).`,
     '',
-    `| release | stage | its work | ${r.sizes.map((s) => (s.fraction === 1 ? 'full' : `1/${Math.round(1 / s.fraction)}`)).join(' | ')} | exponents |`,
-    `| --- | --- | --- | ${r.sizes.map(() => '---:').join(' | ')} | --- |`,
-    ...r.growth.map((g) => `| ${g.release} | ${g.stage} | ${STAGE_WORK[g.stage] ?? g.driver} | ${g.points.map((p) => `${seconds(p.activitySeconds)} (${seconds(p.wallSeconds)})`).join(' | ')} | ${g.exponents.map(exp).join(', ')}${g.cost === 'wall' ? ' of wall: retried' : ` (${g.wallExponents.map(exp).join(', ')})`} |`),
+    `| release | stage | its work | ${r.sizes.map((s) => (s.fraction === 1 ? 'full' : `1/${Math.round(1 / s.fraction)}`)).join(' | ')} | exponents | fit |`,
+    `| --- | --- | --- | ${r.sizes.map(() => '---:').join(' | ')} | --- | --- |`,
+    ...r.growth.map((g) => `| ${g.release} | ${g.stage} | ${STAGE_WORK[g.stage] ?? g.driver} | ${g.points.map((p) => `${seconds(g.cost === 'cpu' ? p.cpuSeconds : g.cost === 'wall' ? p.wallSeconds : p.activitySeconds)} (${seconds(p.wallSeconds)})`).join(' | ')} | ${g.exponents.map(exp).join(', ')}${g.cost === 'cpu' ? '' : ` of ${g.cost}`} (${g.wallExponents.map(exp).join(', ')}) | ${g.fit ? `${seconds(g.fit.fixed)} + ${g.fit.perUnit.toExponential(2)} s/${g.driver === 'images' ? 'image' : 'candidate'}` : '—'} |`),
     '',
     `## Projection to ${n(r.projections.images)} images: ${seconds(r.projections.wallSeconds)}`,
     '',
@@ -94,7 +94,7 @@ export function markdown(r: Results): string {
     lines.push(
       '## A worker killed in the middle of computeDistances',
       '',
-      `A cold build in a fresh store (load average ${k.loadAverageAtStart.join(' ')} at its start). ${seconds(k.killedAt.secondsIntoStage)} into ${k.release}'s computeDistances child workflow, with ${k.killedAt.shardsCompleted} of ${k.killedAt.shards} shards complete and the running ones at ${k.shards.map((p) => `${n(p.doneAtKill)}/${n(p.total)}`).join(', ')} (their last heartbeats; ${k.killedAt.checkpointFiles} checkpoint files of ${k.killedAt.chunk ?? '?'} candidates on disk), the worker was SIGKILLed and a new one started. The retries began ${k.shards.map((s) => seconds(s.retryStartedSecondsAfterKill)).join(', ')} after the kill (the heartbeat timeout is 10 s), resumed ${k.shards.map((s) => n(s.resumed ?? 0)).join(', ')} candidates from the checkpoints; shards complete before the kill run again: ${k.rerunCompleted}.`,
+      `A cold build in a fresh store (load average ${k.loadAverageAtStart.join(' ')} at its start). ${seconds(k.killedAt.secondsIntoStage)} into ${k.release}'s computeDistances child workflow, with ${k.killedAt.shardsCompleted} of ${k.killedAt.shards} shards complete and the running ones at ${k.shards.map((p) => `${n(p.doneAtKill)}/${n(p.total)}`).join(', ')} (their last heartbeats; ${k.killedAt.checkpointFiles} checkpoint files of ${k.killedAt.chunk ?? '?'} candidates on disk), the worker was SIGKILLed and a new one started. The retries began ${k.shards.map((s) => seconds(s.retryStartedSecondsAfterKill)).join(', ')} after the kill (the heartbeat timeout is 10 s; a retry then waits in the task queue behind the shards already scheduled), resumed ${k.shards.map((s) => n(s.resumed ?? 0)).join(', ')} candidates from the checkpoints; shards complete before the kill run again: ${k.rerunCompleted}.`,
       '',
       `**Redone: ${(k.redoneFraction * 100).toFixed(3)}% of the stage's ${n(k.stageCandidates)} candidates** (between ${n(k.redoneLower)} and ${n(k.redoneUpper)} candidates). A killed shard had computed at least the \`done\` of its last heartbeat (each heartbeat follows a written checkpoint) and at most its checkpoints plus the chunk in flight; its retry took \`resumed\` candidates from the checkpoints (ShardResult.resumed) and computed the rest again. redoneFraction = Σ (max(done, resumed) − resumed + min(chunk, total − max(done, resumed))) / stage candidates: the upper bound, the chunk in flight counted whole.`,
       '',
@@ -138,7 +138,7 @@ function flags(r: Results): string[] {
   const bent = r.growth.filter((g) => {
     const e = g.exponents[g.exponents.length - 1];
     const last = g.points[g.points.length - 1];
-    const cost = g.cost === 'wall' ? last.wallSeconds : last.activitySeconds;
+    const cost = g.cost === 'cpu' ? last.cpuSeconds ?? 0 : g.cost === 'wall' ? last.wallSeconds : last.activitySeconds;
     return e !== null && (e < 0.75 || e > 1.25) && cost >= Math.max(5, r.cold.wallSeconds / 100);
   });
   return [
@@ -149,7 +149,7 @@ function flags(r: Results): string[] {
     ...retried.map((x) => `  - ${x}`),
     `- Payloads over 256 KB: ${over.length ? over.join('; ') : 'none.'}`,
     `- Growth far from linear between the two largest sizes (exponent outside 0.75 to 1.25, stages of at least 5 s and 1% of the cold build): ${bent.length ? '' : 'none.'}`,
-    ...bent.map((g) => `  - ${g.release} ${g.stage}: ${g.exponents.map(exp).join(', ')} (${g.cost}); its work: ${STAGE_WORK[g.stage] ?? g.driver}`),
+    ...bent.map((g) => `  - ${g.release} ${g.stage}: ${g.exponents.map(exp).join(', ')} (${g.cost})${g.fit ? `, fit ${seconds(g.fit.fixed)} fixed + ${g.fit.perUnit.toExponential(2)} s per ${g.driver === 'images' ? 'image' : 'candidate'}` : ''}; its work: ${STAGE_WORK[g.stage] ?? g.driver}`),
     '',
   ];
 }

@@ -1,7 +1,7 @@
 // What each stage of a build cost, from its activities in the histories and
 // the workers' memory samples; how that cost grows with the work; and what it
 // projects to at the real TinyImages size.
-import { peakRss, type Tracked } from './cluster';
+import { cpuSeconds, peakRss, type Tracked } from './cluster';
 import type { ActivityRow } from './histories';
 
 /** The real TinyImages: projections scale the image-driven stages to it. */
@@ -41,6 +41,8 @@ export interface StageCost {
   wallSeconds: number;
   /** Sum over its activities of started → completed (the last attempt of each). */
   activitySeconds: number;
+  /** CPU seconds the worker processes used in its window: its cost however loaded the machine was (and attempts the history forgets included). */
+  cpuSeconds?: number;
   activities: number;
   /** Activities found complete in the store (their result says cached), and those that computed (it says not). */
   cached: number;
@@ -92,6 +94,7 @@ export function stageCosts(rows: ActivityRow[], payloads: Map<string, number>, w
       stage,
       wallSeconds: (endedAt - startedAt) / 1000,
       activitySeconds: group.reduce((s, r) => s + (r.startedAt !== null && r.endedAt !== null ? (r.endedAt - r.startedAt) / 1000 : 0), 0),
+      cpuSeconds: workers.reduce((s, p) => s + cpuSeconds(p, startedAt, endedAt), 0),
       activities: group.length,
       cached: group.filter((r) => (r.result as { cached?: boolean } | undefined)?.cached === true).length,
       computed: group.filter((r) => (r.result as { cached?: boolean } | undefined)?.cached === false).length,
@@ -108,23 +111,42 @@ export function stageCosts(rows: ActivityRow[], payloads: Map<string, number>, w
 }
 
 /** What the analysis needs of a stage's cost (the JSON report's stage rows have it). */
-export type StageFigures = Pick<StageCost, 'release' | 'stage' | 'wallSeconds' | 'activitySeconds' | 'activities' | 'cached' | 'computed' | 'retried' | 'driver' | 'work'>;
+export type StageFigures = Pick<StageCost, 'release' | 'stage' | 'wallSeconds' | 'activitySeconds' | 'cpuSeconds' | 'activities' | 'cached' | 'computed' | 'retried' | 'driver' | 'work'>;
 
 export interface Growth {
   release: string;
   stage: string;
   driver: StageCost['driver'];
   /** Per size, smallest first: the work and what the stage cost. */
-  points: Array<{ work: number; wallSeconds: number; activitySeconds: number }>;
-  /** What the exponents are of: the summed activity time, or the wall time for a stage with retries (the history keeps only the last attempt's time). */
-  cost: 'activity' | 'wall';
+  points: Array<{ work: number; wallSeconds: number; activitySeconds: number; cpuSeconds: number | null }>;
+  /**
+   * What the exponents are of: the worker's CPU seconds in the stage's window
+   * where recorded (the machine is shared: wall time moves with the load);
+   * else the summed activity time, or the wall time for a stage with retries
+   * (the history keeps only the last attempt's time).
+   */
+  cost: 'cpu' | 'activity' | 'wall';
   /** Between consecutive sizes: ln(cost ratio) / ln(work ratio) (1 = linear). */
   exponents: Array<number | null>;
   wallExponents: Array<number | null>;
+  /** Least squares cost = fixed + perUnit × work over the sizes, of `cost` and of the wall time. */
+  fit: { fixed: number; perUnit: number } | null;
+  wallFit: { fixed: number; perUnit: number } | null;
 }
 
 const exponent = (c0: number, c1: number, w0: number, w1: number) =>
   c0 > 0 && c1 > 0 && w0 > 0 && w1 > 0 && w0 !== w1 ? Math.log(c1 / c0) / Math.log(w1 / w0) : null;
+
+/** Least squares line through (work, cost): null with fewer than two distinct works. */
+function fitLine(points: Array<[number, number]>): { fixed: number; perUnit: number } | null {
+  const n = points.length;
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  const sxx = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
+  if (n < 2 || sxx === 0) return null;
+  const perUnit = points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0) / sxx;
+  return { fixed: my - perUnit * mx, perUnit };
+}
 
 /** How each stage that computed grows from size to size (sizes smallest first). */
 export function growth(sizes: StageFigures[][]): Growth[] {
@@ -133,10 +155,11 @@ export function growth(sizes: StageFigures[][]): Growth[] {
   return keys.map((key) => {
     const found = computed.map((s) => s.find((c) => `${c.release}/${c.stage}` === key));
     const first = found.find(Boolean)!;
-    const points = found.map((c) => ({ work: c?.work ?? 0, wallSeconds: c?.wallSeconds ?? 0, activitySeconds: c?.activitySeconds ?? 0 }));
-    const cost = found.some((c) => c && c.retried.length > 0) ? 'wall' : 'activity';
+    const points = found.map((c) => ({ work: c?.work ?? 0, wallSeconds: c?.wallSeconds ?? 0, activitySeconds: c?.activitySeconds ?? 0, cpuSeconds: c?.cpuSeconds ?? null }));
+    const cost = points.every((p) => p.cpuSeconds !== null) ? 'cpu' : found.some((c) => c && c.retried.length > 0) ? 'wall' : 'activity';
     const pairs = points.slice(1).map((p, i) => [points[i], p]);
-    const of = (p: Growth['points'][number]) => (cost === 'wall' ? p.wallSeconds : p.activitySeconds);
+    const of = (p: Growth['points'][number]) => (cost === 'cpu' ? p.cpuSeconds! : cost === 'wall' ? p.wallSeconds : p.activitySeconds);
+    const present = points.filter((p) => p.work > 0);
     return {
       release: first.release,
       stage: first.stage,
@@ -145,6 +168,8 @@ export function growth(sizes: StageFigures[][]): Growth[] {
       cost,
       exponents: pairs.map(([a, b]) => exponent(of(a), of(b), a.work, b.work)),
       wallExponents: pairs.map(([a, b]) => exponent(a.wallSeconds, b.wallSeconds, a.work, b.work)),
+      fit: fitLine(present.map((p) => [p.work, of(p)])),
+      wallFit: fitLine(present.map((p) => [p.work, p.wallSeconds])),
     };
   });
 }
@@ -160,23 +185,25 @@ export interface Projection {
 }
 
 /**
- * Each stage at the real 79,302,017 TinyImages images, from its measured rate
- * at the largest size: a stage that streams the images (and computed, not
- * found in the store) scales with them; the others keep their measured time
- * (the real candidates are the ~589,711 the full shape already has; CIFAR-10
- * stays 60,000). The build's wall time moves by the stages' differences.
+ * Each stage at the real 79,302,017 TinyImages images: a stage that streams
+ * the images (and computed, not found in the store) from its wall time's line
+ * over the sizes (fixed + per image × 79,302,017), or its rate at the largest
+ * size where there is no line; the others keep their measured time (the real
+ * candidates are the ~589,711 the full shape already has; CIFAR-10 stays
+ * 60,000). The build's wall time moves by the stages' differences.
  */
-export function project(costs: StageFigures[], measuredWallSeconds: number): { stages: Projection[]; wallSeconds: number } {
+export function project(costs: StageFigures[], measuredWallSeconds: number, grown: Growth[] = []): { stages: Projection[]; wallSeconds: number } {
   const stages = costs.map((c): Projection => {
     const rate = c.work > 0 ? c.wallSeconds / c.work : 0;
     const scales = c.driver === 'images' && c.computed > 0;
+    const line = grown.find((g) => g.release === c.release && g.stage === c.stage)?.wallFit;
     return {
       release: c.release,
       stage: c.stage,
       driver: c.driver,
       measuredWallSeconds: c.wallSeconds,
       rate,
-      projectedWallSeconds: scales ? rate * REAL_IMAGES : c.wallSeconds,
+      projectedWallSeconds: !scales ? c.wallSeconds : line && line.perUnit > 0 ? Math.max(0, line.fixed) + line.perUnit * REAL_IMAGES : rate * REAL_IMAGES,
     };
   });
   return { stages, wallSeconds: measuredWallSeconds + stages.reduce((s, p) => s + p.projectedWallSeconds - p.measuredWallSeconds, 0) };
@@ -186,18 +213,22 @@ const round = (x: number, digits = 4) => Number(x.toPrecision(digits));
 
 /** The growth table and the projection, as the report holds them, from the sizes' stage figures (smallest first, the full shape last). */
 export function analysis(sizes: StageFigures[][], coldWallSeconds: number) {
-  const projected = project(sizes[sizes.length - 1], coldWallSeconds);
+  const grown = growth(sizes);
+  const projected = project(sizes[sizes.length - 1], coldWallSeconds, grown);
+  const fit = (f: Growth['fit']) => f && { fixed: round(f.fixed), perUnit: round(f.perUnit) };
   return {
-    growth: growth(sizes).map((g) => ({
+    growth: grown.map((g) => ({
       ...g,
       exponents: g.exponents.map((e) => (e === null ? null : round(e, 3))),
       wallExponents: g.wallExponents.map((e) => (e === null ? null : round(e, 3))),
+      fit: fit(g.fit),
+      wallFit: fit(g.wallFit),
     })),
     projections: {
       images: REAL_IMAGES,
       wallSeconds: round(projected.wallSeconds),
       stages: projected.stages.filter((p) => p.projectedWallSeconds !== p.measuredWallSeconds).map((p) => ({ ...p, rate: round(p.rate), projectedWallSeconds: round(p.projectedWallSeconds) })),
-      method: 'From the full-shape cold build: a stage that streams every TinyImages image (findCifar10Keywords) at its measured seconds per image × 79,302,017; every other stage at its measured time (its work is the candidates, ~589,711 at the real scale as in the full shape, against 60,000 CIFAR-10 images). One worker process on this machine.',
+      method: 'From the measured builds: findCifar10Keywords (the only stage that streams every TinyImages image) from the line through its wall times at the three sizes, fixed + seconds per image × 79,302,017; every other stage at its full-shape time (its work is the candidates, ~589,711 at the real scale as in the full shape, against 60,000 CIFAR-10 images). One worker process on this machine; the TinyImages file streamed as fast as it was here (partly from the page cache: a real 244 GB file is read from disk).',
     },
   };
 }
