@@ -309,6 +309,8 @@ async function main() {
   };
   log(`out ${opts.out}; corpus ${JSON.stringify(opts.corpus)}; load average ${machine.loadAverageAtStart.join(' ')}`);
 
+  // A server of this run's own: workflows of an earlier run must not mix into the histories.
+  await rm(path.join(opts.out, 'server'), { recursive: true, force: true });
   const cluster = await Cluster.start(path.join(opts.out, 'server'));
   process.env.TEMPORAL_ADDRESS = cluster.address;
   const connection = await Connection.connect({ address: cluster.address });

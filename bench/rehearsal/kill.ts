@@ -92,6 +92,7 @@ export async function killMidStage(
         return { activityId: String(a.activityId), attempt: a.attempt ?? 1, done: p?.done ?? 0, total: p?.total ?? 0, resumed: p?.resumed ?? 0 };
       });
     if (completed.length < Math.max(1, Math.floor(opts.killAt * shards))) continue;
+    if (process.env.REHEARSAL_DEBUG) process.stderr.write(`kill poll: ${completed.length}/${shards} done, running ${JSON.stringify(pending)}\n`);
     // A shard part-way: a quarter done or more, not finished.
     if (!pending.some((p) => p.done >= p.total / 4 && p.done < p.total)) continue;
 
