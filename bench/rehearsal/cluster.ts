@@ -93,10 +93,18 @@ export class Cluster {
   /** A dev server of its own on free ports (state and logs in `dir`); a user's server on 7233 is left alone. */
   static async start(dir: string): Promise<Cluster> {
     await mkdir(path.join(dir, 'logs'), { recursive: true });
-    const server = await startDevServer({
-      dbFile: path.join(dir, 'temporal.db'), logFile: path.join(dir, 'logs', 'temporal.log'), port: await freePort(), uiPort: await freePort(), detached: false,
-    });
-    return new Cluster(server, dir);
+    // A free port can be taken by another process before the server binds it (other builds and tests share the machine): try new ones.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const server = await startDevServer({
+          dbFile: path.join(dir, 'temporal.db'), logFile: path.join(dir, 'logs', 'temporal.log'), port: await freePort(), uiPort: await freePort(), detached: false,
+        });
+        return new Cluster(server, dir);
+      } catch (err) {
+        if (attempt === 3) throw err;
+        process.stderr.write(`[rehearsal] ${(err as Error).message.split('\n')[0]}; trying other ports\n`);
+      }
+    }
   }
 
   get address(): string {

@@ -54,8 +54,9 @@ async function checkpoints(store: string): Promise<number[][]> {
 /**
  * Waits until the stage's child workflow has completed at least
  * max(1, killAt × shards) shards and a running shard has heartbeated a
- * quarter of its candidates or more, short of its end, then SIGKILLs
- * `worker` and starts a new worker on the same store and queue.
+ * quarter of its candidates or more, short of its end (or, 15 s later,
+ * any shard running: shards of one chunk never show part-way progress), then
+ * SIGKILLs `worker` and starts a new worker on the same store and queue.
  */
 export async function killMidStage(
   client: Client,
@@ -65,6 +66,7 @@ export async function killMidStage(
   opts: { killAt: number; store: string; queue: string; name: string; chunkDelayMs?: number },
 ): Promise<{ observation: KillObservation; replacement: WorkerProcess }> {
   const handle = client.workflow.getHandle(childWorkflowId);
+  let readySince: number | undefined;
   for (;;) {
     await sleep(250);
     const described = await handle.describe().catch(() => null);
@@ -92,9 +94,11 @@ export async function killMidStage(
         return { activityId: String(a.activityId), attempt: a.attempt ?? 1, done: p?.done ?? 0, total: p?.total ?? 0, resumed: p?.resumed ?? 0 };
       });
     if (completed.length < Math.max(1, Math.floor(opts.killAt * shards))) continue;
+    readySince ??= Date.now();
     if (process.env.REHEARSAL_DEBUG) process.stderr.write(`kill poll: ${completed.length}/${shards} done, running ${JSON.stringify(pending)}\n`);
-    // A shard part-way: a quarter done or more, not finished.
-    if (!pending.some((p) => p.done >= p.total / 4 && p.done < p.total)) continue;
+    // A shard part-way: a quarter done or more, not finished; after 15 s of shards too small to show that (one chunk each), any running one.
+    const partWay = pending.some((p) => p.total > 0 && p.done >= p.total / 4 && p.done < p.total);
+    if (!partWay && !(Date.now() - readySince > 15_000 && pending.some((p) => p.done < p.total || p.total === 0))) continue;
 
     const saved = await checkpoints(opts.store);
     const gaps = saved.flatMap((offsets) => offsets.slice(1).map((o, i) => o - offsets[i]));
@@ -123,8 +127,9 @@ export async function killMidStage(
 }
 
 export interface RedoneWork {
-  /** Candidates of the stage. */
+  /** Candidates of the stage, and those its shards computed (the rest were in the store: v4's shards, in v6). */
   stageCandidates: number;
+  computedCandidates: number;
   /** Per killed shard: its progress at the kill and what its retry took from the checkpoints. */
   shards: Array<{ activityId: string; total: number; doneAtKill: number; resumed: number | null; retryAttempt: number; retryStartedSecondsAfterKill: number | null }>;
   /** Candidates computed twice: at least (heartbeated progress not resumed), at most (plus the chunk in flight of each killed shard). */
@@ -145,10 +150,12 @@ export interface RedoneWork {
  */
 export function redoneWork(obs: KillObservation, rows: ActivityRow[]): RedoneWork {
   const shardRows = rows.filter((r) => r.workflowId === obs.childWorkflowId && r.type === 'computeDistances');
-  const stageCandidates = shardRows.reduce((n, r) => {
+  const size = (r: ActivityRow) => {
     const res = r.result as { start?: number; end?: number } | undefined;
-    return n + ((res?.end ?? 0) - (res?.start ?? 0));
-  }, 0);
+    return (res?.end ?? 0) - (res?.start ?? 0);
+  };
+  const stageCandidates = shardRows.reduce((n, r) => n + size(r), 0);
+  const computedCandidates = shardRows.filter((r) => (r.result as { cached?: boolean } | undefined)?.cached === false).reduce((n, r) => n + size(r), 0);
   const chunk = obs.chunk ?? Math.max(1, ...obs.pending.map((p) => p.done));
   let lower = 0;
   let upper = 0;
@@ -174,11 +181,13 @@ export function redoneWork(obs: KillObservation, rows: ActivityRow[]): RedoneWor
   const rerunCompleted = shardRows.filter((r) => obs.completedBefore.includes(r.activityId) && r.attempt > 1).length;
   return {
     stageCandidates,
+    computedCandidates,
     shards,
     redoneLower: lower,
     redoneUpper: upper,
-    redoneFraction: stageCandidates ? upper / stageCandidates : 0,
-    redoneFractionLower: stageCandidates ? lower / stageCandidates : 0,
+    // Of the stage's work: the candidates it computed.
+    redoneFraction: computedCandidates ? upper / computedCandidates : 0,
+    redoneFractionLower: computedCandidates ? lower / computedCandidates : 0,
     rerunCompleted,
   };
 }

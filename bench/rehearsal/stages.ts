@@ -22,7 +22,7 @@ export const STAGE_WORK: Record<string, string> = {
   findCifar10Keywords: 'every TinyImages image streamed through the CIFAR-10 hash index: ∝ images',
   assignKeywords: 'the matches found: ∝ CIFAR-10 copies (fixed)',
   buildKeywordSubsets: 'the top-k keywords\' images read by range and written: ∝ candidates',
-  computeDistances: 'candidates × 60,000 CIFAR-10 images: ∝ candidates',
+  computeDistances: 'candidates × 60,000 CIFAR-10 images: ∝ the candidates computed (v6 finds v4\'s shards in the store)',
   computeKeywordCounts: 'per keyword: ∝ keywords (fixed)',
   labelCandidates: 'pages of every candidate, the simulated labeler, decisions: ∝ candidates',
   confirmCandidates: 'pages of the round-1 choices: ∝ candidates',
@@ -30,7 +30,7 @@ export const STAGE_WORK: Record<string, string> = {
   checkNearDuplicates: 'the sample (~2,000) against each other and CIFAR-10 through the neighbours file: mostly fixed',
   updateBlacklist: 'the confirmed pairs: fixed',
   exportRelease: 'the release (~2,000 images): fixed',
-  evaluateModels: 'baseline 1-NN of (10,000 test + release) × 50,000 training images, 8×8 pooled: ∝ CIFAR-10 (fixed)',
+  evaluateModels: 'two baselines (nearest class mean, 1-NN on 8×8 pooled images) trained on the 50,000 CIFAR-10 training images, run on the 10,000 test images and the release: ∝ CIFAR-10 (fixed)',
   recordRelease: 'a small record',
 };
 
@@ -51,7 +51,7 @@ export interface StageCost {
   retried: Array<{ type: string; attempt: number; lastFailure: string | null }>;
   peakRssBytes: number;
   largestPayloadBytes: number;
-  /** What its work is counted in, and how much of it there was. */
+  /** What its work is counted in, and how much of it there was: for a sharded stage, the items its shards computed (not found in the store). */
   driver: 'images' | 'candidates';
   work: number;
   startedAt: number;
@@ -89,6 +89,9 @@ export function stageCosts(rows: ActivityRow[], payloads: Map<string, number>, w
     const startedAt = Math.min(...group.map((r) => r.scheduledAt));
     const endedAt = Math.max(...group.map((r) => r.endedAt ?? r.scheduledAt));
     const driver = IMAGE_STAGES.has(stage) ? 'images' : 'candidates';
+    // A sharded stage's work is what its shards computed (v6 takes v4's distances shards from the store).
+    const sharded = group.filter((r) => r.type === stage).map((r) => r.result as { start?: number; end?: number; cached?: boolean } | undefined);
+    const shardWork = sharded.reduce((n, x) => n + (x && x.cached === false && x.end !== undefined && x.start !== undefined ? x.end - x.start : 0), 0);
     return {
       release,
       stage,
@@ -102,7 +105,7 @@ export function stageCosts(rows: ActivityRow[], payloads: Map<string, number>, w
       peakRssBytes: Math.max(0, ...workers.map((p) => peakRss(p, startedAt, endedAt))),
       largestPayloadBytes: payloads.get(key) ?? 0,
       driver,
-      work: work[release]?.[driver] ?? 0,
+      work: shardWork || (work[release]?.[driver] ?? 0),
       startedAt,
       endedAt,
     };
