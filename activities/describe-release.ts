@@ -34,7 +34,9 @@ type RoundLabels = StageOutput & { decisions?: ArtifactRef; pages?: ArtifactRef 
 async function roundRecord(store: ArtifactStore, labels: RoundLabels): Promise<RoundRecord> {
   const offered = await store.readJson<ByKeyword>(labels.files['offered.json']);
   const accepted = await store.readJson<ByKeyword>(labels.files['accepted.json']);
-  const byPage = new Map((labels.decisions ? await store.readJson<DecisionInfo[]>(labels.decisions) : []).map((d) => [d.page, d]));
+  // The simulated labeler's clock is not part of what it decided (DecisionInfo).
+  const info = ({ page, labeler, at, via }: DecisionInfo): DecisionInfo => (via === 'simulated' ? { page, labeler, via } : { page, labeler, at, via });
+  const byPage = new Map((labels.decisions ? await store.readJson<DecisionInfo[]>(labels.decisions) : []).map((d) => [d.page, info(d)]));
   // Which page offered each image of a class and keyword.
   const pageOf = new Map<string, string>();
   if (labels.pages) for (const page of await (await PageReader.open(store, labels.pages)).all()) for (const ti of page.offered) pageOf.set(`${page.className}/${page.keyword}/${ti}`, page.id);

@@ -3,11 +3,16 @@
 // the reason and its evidence. The core is pure: the describeRelease stage
 // gathers its inputs from the store and writes what it returns.
 
-/** Who decided a page, when, and how (a person in the page, the simulated labeler, a decisions file). */
+/**
+ * Who decided a page, when, and how (a person in the page, the simulated
+ * labeler, a decisions file). The simulated labeler's answers carry no time in
+ * the release: they follow from the ground truth, and a release built with it
+ * is byte-identical on every run.
+ */
 export interface DecisionInfo {
   page: string;
   labeler: string;
-  at: string;
+  at?: string;
   via: 'page' | 'simulated' | 'import';
 }
 

@@ -25,8 +25,8 @@ export const STAGE_VERSIONS = {
   checkNearDuplicates: 3,
   updateBlacklist: 3,
   exportRelease: 2,
-  evaluateModels: 3,
-  describeRelease: 2,
+  evaluateModels: 4,
+  describeRelease: 3,
   recordRelease: 2,
 } as const;
 

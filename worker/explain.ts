@@ -96,7 +96,7 @@ async function drawNeighbours(outDir: string, dir: string, prefix: string, index
 /** The explanation for the terminal. */
 export function formatExplanation(e: Explanation): string {
   const lines: string[] = [];
-  const decision = (d: { labeler: string; at: string; via: string } | null) => (d ? `${d.labeler}, ${d.at} (${d.via})` : 'not recorded');
+  const decision = (d: { labeler: string; at?: string; via: string } | null) => (d ? `${d.labeler}${d.at ? `, ${d.at}` : ''} (${d.via})` : 'not recorded');
   if (e.provenance) {
     const p = e.provenance;
     lines.push(`${e.release} image ${p.position}: ${p.class} (label ${p.label}), keyword ${p.keyword}, source ${p.source.index}${p.source.id ? ` (${p.source.id})` : ''}`);

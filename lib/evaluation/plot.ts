@@ -81,10 +81,23 @@ export async function scatterSvg(ev: ReleaseEvaluation): Promise<string> {
   const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(vl.compile(scatterSpec(ev)).spec), { renderer: 'none' });
   try {
-    return await view.toSVG();
+    return numberClipsFromOne(await view.toSVG());
   } finally {
     view.finalize();
   }
+}
+
+/**
+ * vega numbers clip paths with a counter of the process (clip1, clip2, … over
+ * every plot rendered), so the same plot rendered again elsewhere in a
+ * worker's life would differ in bytes: number them from 1 in each SVG instead.
+ */
+export function numberClipsFromOne(svg: string): string {
+  const ids = new Map<string, number>();
+  return svg.replace(/(id="|url\(#)clip(\d+)/g, (_m, lead: string, n: string) => {
+    if (!ids.has(n)) ids.set(n, ids.size + 1);
+    return `${lead}clip${ids.get(n)}`;
+  });
 }
 
 /** Rasterizes an SVG (librsvg via sharp) at PNG_SCALE. */

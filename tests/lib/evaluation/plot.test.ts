@@ -81,6 +81,14 @@ describe('scatterSvg', () => {
       ...rows.map((r) => ['originalHi', close(at(r.originalCI[0])), close(520 - at(r.newAccuracy)), close(at(r.originalCI[1]) - at(r.originalCI[0])), 0]),
     ]);
   });
+
+  it('gives the same bytes however many plots the process rendered before (a rebuild in a worker that lives on)', async () => {
+    const first = await scatterSvg(evaluation());
+    await scatterSvg(evaluation());
+    const third = await scatterSvg(evaluation());
+    expect(first).toMatch(/clip-path="url\(#clip1\)"/);
+    expect(third).toBe(first);
+  });
 });
 
 describe('svgToPng', () => {
