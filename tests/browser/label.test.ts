@@ -357,9 +357,27 @@ describe('labeling a demo v4 build in the browser, as a team', () => {
   it('gives the release the simulated labeler gives, byte for byte', async () => {
     const [ours, theirs] = await Promise.all([building, simulated]);
     expect(ours.images).toBe(theirs.images);
-    const mine = await releaseHashes(ours.releaseDir);
-    expect(Object.keys(mine)).toContain('cifar10.1_v4_data.npy');
-    expect(mine).toEqual(await releaseHashes(theirs.releaseDir));
+    // The dataset byte for byte. The audit trail says who decided, so it differs there and only
+    // there: provenance and exclusions name the team (the simulated labeler's rows name it), and
+    // report.html names the config (interactive, not simulated) and the build's own workflows.
+    const trail = new Set(['cifar10.1_v4_provenance.jsonl', 'cifar10.1_v4_exclusions.jsonl', 'report.html']);
+    const dataset = async (dir: string) => Object.entries(await releaseHashes(dir)).filter(([f]) => !trail.has(f));
+    const mine = await dataset(ours.releaseDir);
+    expect(mine.map(([f]) => f)).toEqual(expect.arrayContaining(['cifar10.1_v4_data.npy', 'cifar10.1_v4_labels.npy', 'cifar10.1_v4_audit.json', 'manifest.json']));
+    expect(mine).toEqual(await dataset(theirs.releaseDir));
+    type Decision = { labeler: string; via: string } | null;
+    const lines = async (dir: string, file: string) => (await readFile(path.join(dir, file), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const withoutWho = (r: Record<string, unknown>) => ({ ...r, round1: undefined, round2: undefined, evidence: r.reason === 'rejected-round1' || r.reason === 'rejected-round2' ? undefined : r.evidence });
+    for (const file of ['cifar10.1_v4_provenance.jsonl', 'cifar10.1_v4_exclusions.jsonl']) {
+      expect((await lines(ours.releaseDir, file)).map(withoutWho), file).toEqual((await lines(theirs.releaseDir, file)).map(withoutWho));
+    }
+    for (const r of await lines(ours.releaseDir, 'cifar10.1_v4_provenance.jsonl')) {
+      const [r1, r2] = [r.round1 as Decision, r.round2 as Decision];
+      expect(['grace', 'alan']).toContain(r1?.labeler);
+      expect(['ada', 'alan']).toContain(r2?.labeler);
+      expect(r2?.labeler).not.toBe(r1?.labeler);
+      expect([r1?.via, r2?.via]).toEqual(['page', 'page']);
+    }
 
     // Every decision in the build's log is one the test made, once, signed by whoever made it; the tampered one never got in.
     const log = (await readFile(path.join(store, 'decisions.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
