@@ -7,22 +7,27 @@ import { topKNeighbors, type TopKOptions } from './knn';
 
 const POOLED = 192;
 
-/** 4×4 average pooling of HWC 32×32×3 images to 8×8×3. */
-export function pool8(images: Uint8Array, count: number): Float32Array {
-  const out = new Float32Array(count * POOLED);
+/** The sums of each 4×4 block of HWC 32×32×3 images: 8×8×3 per image, each at most 16 × 255. */
+function blockSums(images: Uint8Array, count: number): Uint16Array {
+  const sums = new Uint16Array(count * POOLED);
   for (let i = 0; i < count; i++) {
     const src = i * 3072;
     for (let r = 0; r < 32; r++) {
       for (let c = 0; c < 32; c++) {
         const dst = i * POOLED + ((r >> 2) * 8 + (c >> 2)) * 3;
         const p = src + (r * 32 + c) * 3;
-        out[dst] += images[p] / 16;
-        out[dst + 1] += images[p + 1] / 16;
-        out[dst + 2] += images[p + 2] / 16;
+        sums[dst] += images[p];
+        sums[dst + 1] += images[p + 1];
+        sums[dst + 2] += images[p + 2];
       }
     }
   }
-  return out;
+  return sums;
+}
+
+/** 4×4 average pooling of HWC 32×32×3 images to 8×8×3. */
+export function pool8(images: Uint8Array, count: number): Float32Array {
+  return Float32Array.from(blockSums(images, count), (s) => s / 16);
 }
 
 function squared(a: Float32Array, i: number, b: Float32Array, j: number): number {
@@ -55,20 +60,7 @@ export function nearestClassMean(train: Float32Array, labels: ArrayLike<number>,
  * the nearest-neighbour baseline, which runs on the exact uint8 kNN kernels.
  */
 export function pool8Bytes(images: Uint8Array, count: number): Uint8Array {
-  const sums = new Uint16Array(count * POOLED);
-  for (let i = 0; i < count; i++) {
-    const src = i * 3072;
-    for (let r = 0; r < 32; r++) {
-      for (let c = 0; c < 32; c++) {
-        const dst = i * POOLED + ((r >> 2) * 8 + (c >> 2)) * 3;
-        const p = src + (r * 32 + c) * 3;
-        sums[dst] += images[p];
-        sums[dst + 1] += images[p + 1];
-        sums[dst + 2] += images[p + 2];
-      }
-    }
-  }
-  return Uint8Array.from(sums, (s) => (s + 8) >> 4);
+  return Uint8Array.from(blockSums(images, count), (s) => (s + 8) >> 4);
 }
 
 /**
