@@ -93,6 +93,30 @@ function options(): Options {
   };
 }
 
+const WORKFLOW_TASK_TARGET = 'workflow task ≤ 1 s';
+
+/**
+ * The workflow-task target, twice: in the builds that ran without a failure,
+ * and in the killed-worker build, where the replacement worker's first task
+ * replays the history of the workflow it takes over (its cost grows with
+ * that history, so it is reported apart rather than hidden in the maximum).
+ */
+function workflowTaskTargets(workflows: Array<{ phase: string; workflowId: string; maxWorkflowTaskSeconds: number }>): Array<{ target: string; value: string; met: boolean }> {
+  const slowest = (ws: typeof workflows) => ws.reduce((best, w) => (w.maxWorkflowTaskSeconds > best.maxWorkflowTaskSeconds ? w : best), ws[0]);
+  const plain = workflows.filter((w) => w.phase !== 'kill');
+  const killed = workflows.filter((w) => w.phase === 'kill');
+  const rows = [];
+  if (plain.length) {
+    const w = slowest(plain);
+    rows.push({ target: `${WORKFLOW_TASK_TARGET} (builds without a failure)`, value: `${round(w.maxWorkflowTaskSeconds, 3)} s (${w.workflowId})`, met: w.maxWorkflowTaskSeconds <= 1 });
+  }
+  if (killed.length) {
+    const w = slowest(killed);
+    rows.push({ target: `${WORKFLOW_TASK_TARGET} (the killed-worker build: the new worker's first task replays the history)`, value: `${round(w.maxWorkflowTaskSeconds, 3)} s (${w.workflowId})`, met: w.maxWorkflowTaskSeconds <= 1 });
+  }
+  return rows;
+}
+
 function log(msg: string): void {
   process.stderr.write(`[rehearsal ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 }
@@ -294,6 +318,7 @@ async function main() {
     // The growth and the projection again too, from the stage figures the JSON keeps.
     const results = JSON.parse(await readFile(`${opts.report}.json`, 'utf8')) as Results;
     Object.assign(results, analysis(results.sizes.map((s) => s.stages), results.cold.wallSeconds));
+    results.targets = [...results.targets.filter((t) => !t.target.startsWith(WORKFLOW_TASK_TARGET)), ...workflowTaskTargets(results.limits.workflows)];
     await writeFile(`${opts.report}.json`, JSON.stringify(results, null, 2) + '\n');
     await writeFile(`${opts.report}.md`, markdown(results));
     return;
@@ -462,6 +487,7 @@ function summarize(r: {
     { target: 'each history ≤ 10,000 events and ≤ 10 MB', value: `${mostEvents.events} events, ${round(biggest.jsonBytes / 2 ** 20, 3)} MiB JSON`, met: mostEvents.events <= 10_000 && biggest.jsonBytes <= 10 * 2 ** 20 },
     ...(kill ? [{ target: 'killed worker: release byte-identical', value: kill.identical ? 'identical' : 'differs', met: kill.identical }] : []),
     { target: 'exactness: no mismatches', value: r.exact.map((e) => `${e.release} ${e.mismatches}/${e.checked}`).join(', '), met: r.exact.every((e) => e.mismatches === 0) },
+    ...workflowTaskTargets(workflows.map((w) => ({ phase: w.phase, workflowId: w.workflowId, maxWorkflowTaskSeconds: w.maxWorkflowTaskSeconds }))),
   ];
   return {
     mode: r.opts.quick ? 'quick' : 'full',

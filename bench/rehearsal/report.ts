@@ -150,6 +150,9 @@ function flags(r: Results): string[] {
     `- Payloads over 256 KB: ${over.length ? over.join('; ') : 'none.'}`,
     `- Growth far from linear between the two largest sizes (exponent outside 0.75 to 1.25, stages of at least 5 s and 1% of the cold build): ${bent.length ? '' : 'none.'}`,
     ...bent.map((g) => `  - ${g.release} ${g.stage}: ${g.exponents.map(exp).join(', ')} (${g.cost})${g.fit ? `, fit ${seconds(g.fit.fixed)} fixed + ${g.fit.perUnit.toExponential(2)} s per ${g.driver === 'images' ? 'image' : 'candidate'}` : ''}; its work: ${STAGE_WORK[g.stage] ?? g.driver}`),
+    ...(bent.some((g) => g.fit && g.fit.fixed > 0)
+      ? ['', 'An exponent under 1 with a fit of a fixed part plus a part per unit is a stage whose fixed cost (reading CIFAR-10, building its hash index, loading the kernels, training the baselines) weighs more at the smaller sizes; what it costs per unit stays the same, so it grows linearly beyond its fixed part. A stage whose work is fixed (evaluateModels: CIFAR-10 and a release of ~2,000 images) is not expected to grow.']
+      : []),
     '',
   ];
 }

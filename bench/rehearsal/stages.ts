@@ -31,6 +31,9 @@ export const STAGE_WORK: Record<string, string> = {
   updateBlacklist: 'the confirmed pairs: fixed',
   exportRelease: 'the release (~2,000 images): fixed',
   evaluateModels: 'two baselines (nearest class mean, 1-NN on 8×8 pooled images) trained on the 50,000 CIFAR-10 training images, run on the 10,000 test images and the release: ∝ CIFAR-10 (fixed)',
+  describeRelease: 'a provenance row per release image and an exclusion row per other candidate (streamed), after reading the release and CIFAR-10: fixed + ∝ candidates',
+  reportRelease: 'contact sheets of the release (~2,000 images) and tables from the audit summary: fixed',
+  publishRelease: 'the release files copied into its folder, exclusions.jsonl among them: ∝ candidates',
   recordRelease: 'a small record',
 };
 
