@@ -92,7 +92,7 @@ export async function scatterSvg(ev: ReleaseEvaluation): Promise<string> {
  * every plot rendered), so the same plot rendered again elsewhere in a
  * worker's life would differ in bytes: number them from 1 in each SVG instead.
  */
-export function numberClipsFromOne(svg: string): string {
+function numberClipsFromOne(svg: string): string {
   const ids = new Map<string, number>();
   return svg.replace(/(id="|url\(#)clip(\d+)/g, (_m, lead: string, n: string) => {
     if (!ids.has(n)) ids.set(n, ids.size + 1);
