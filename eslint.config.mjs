@@ -7,7 +7,7 @@ import { builtinModules } from 'node:module';
 const nodeModules = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tools/**', 'artifacts/**', 'bench/results*', '**/*.cjs', '**/*.mjs'] },
+  { ignores: ['node_modules/**', '.tools/**', 'artifacts/**', '**/bundles/workflows-*.js', 'bench/results*', '**/*.cjs', '**/*.mjs'] },
   ...tseslint.configs.recommended,
   {
     rules: {
