@@ -28,6 +28,19 @@ export interface AuditSummary {
   store: { candidates: ArtifactRef; candidateIndices: ArtifactRef; neighbors: ArtifactRef; distances: ArtifactRef; cifarImages: ArtifactRef; cifarTrain: number };
 }
 
+/** Rows as JSON lines, written in batches: at full scale a build has over a million candidates. */
+async function* jsonLines(rows: Iterable<unknown>): AsyncGenerator<Buffer> {
+  let lines: string[] = [];
+  for (const row of rows) {
+    lines.push(JSON.stringify(row));
+    if (lines.length === 10_000) {
+      yield Buffer.from(lines.join('\n') + '\n');
+      lines = [];
+    }
+  }
+  if (lines.length) yield Buffer.from(lines.join('\n') + '\n');
+}
+
 /** A round's labels as recordLabels returns them. */
 type RoundLabels = StageOutput & { decisions?: ArtifactRef; pages?: ArtifactRef };
 
@@ -113,11 +126,13 @@ export function describeRelease({ store, versions }: ActivityDeps) {
         for (const ti of before) blacklisted.set(ti, { round: 0, kind: 'base', other: null, distance: null });
         for (const [r, round] of input.rounds.entries()) {
           if (!round.blacklist) continue;
-          const pairs = await store.readJson<DuplicatePair[]>(round.pairs);
+          // The first pair that names each image.
+          const pairOf = new Map<number, DuplicatePair>();
+          for (const p of await store.readJson<DuplicatePair[]>(round.pairs)) if (!pairOf.has(p.ti)) pairOf.set(p.ti, p);
           const after = new Set(await store.readJson<number[]>(round.blacklist));
           for (const ti of after) {
             if (before.has(ti)) continue;
-            const pair = pairs.find((p) => p.ti === ti);
+            const pair = pairOf.get(ti);
             blacklisted.set(ti, { round: r + 1, kind: pair?.kind ?? 'within', other: pair?.other ?? null, distance: pair?.distance ?? null });
           }
           before = after;
@@ -155,23 +170,17 @@ export function describeRelease({ store, versions }: ActivityDeps) {
           ...(rows ? { poolIds: (index: number) => (rows[index] ? { id: rows[index].id, path: rows[index].path } : undefined) } : {}),
         };
         const provenance = provenanceRows(inputs);
-        await writeFileAtomic(path.join(dir, `${prefix}_provenance.jsonl`), Buffer.from(provenance.map((r) => JSON.stringify(r)).join('\n') + '\n'));
-        // Streamed: at full scale a build has over a million candidates.
+        await writeFileAtomic(path.join(dir, `${prefix}_provenance.jsonl`), jsonLines(provenance));
+        // Counted as they stream by, never held whole.
         let excluded = 0;
         const counts = exclusionCounts([]);
-        await writeFileAtomic(path.join(dir, `${prefix}_exclusions.jsonl`), (async function* () {
-          let lines: string[] = [];
+        await writeFileAtomic(path.join(dir, `${prefix}_exclusions.jsonl`), jsonLines((function* () {
           for (const row of exclusionRows(inputs)) {
             counts[row.reason]++;
             excluded++;
-            lines.push(JSON.stringify(row));
-            if (lines.length === 10_000) {
-              yield Buffer.from(lines.join('\n') + '\n');
-              lines = [];
-            }
+            yield row;
           }
-          if (lines.length) yield Buffer.from(lines.join('\n') + '\n');
-        })());
+        })()));
         const summary: AuditSummary = {
           release, candidates: provenance.length + excluded, released: provenance.length, excluded, byReason: counts,
           store: {
@@ -247,8 +256,8 @@ export function describePublishedRelease({ store, versions }: ActivityDeps) {
         };
         const provenance = provenanceRows(inputs);
         const exclusions = [...exclusionRows(inputs)];
-        await writeFileAtomic(path.join(dir, `${prefix}_provenance.jsonl`), Buffer.from(provenance.map((r) => JSON.stringify(r)).join('\n') + '\n'));
-        await writeFileAtomic(path.join(dir, `${prefix}_exclusions.jsonl`), Buffer.from(exclusions.map((r) => JSON.stringify(r)).join('\n') + (exclusions.length ? '\n' : '')));
+        await writeFileAtomic(path.join(dir, `${prefix}_provenance.jsonl`), jsonLines(provenance));
+        await writeFileAtomic(path.join(dir, `${prefix}_exclusions.jsonl`), jsonLines(exclusions));
         const summary = { release, candidates: provenance.length + exclusions.length, released: provenance.length, excluded: exclusions.length, byReason: exclusionCounts(exclusions) };
         await writeFileAtomic(path.join(dir, 'audit_summary.json'), Buffer.from(JSON.stringify(summary, null, 2)));
         return { files: [`${prefix}_provenance.jsonl`, `${prefix}_exclusions.jsonl`, 'audit_summary.json'], summary };

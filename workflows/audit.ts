@@ -48,23 +48,21 @@ export async function auditAndPublish(
 ): Promise<{ releaseDir: string; extras: Record<string, string> }> {
   const files: Record<string, ArtifactRef> = { ...exported.files };
   const extras: Record<string, string> = {};
+  const prefix = `cifar10.1_${config.release}`;
+  const thresholds = { minCifarDistance: config.labeling.minCifarDistance, withinThreshold: config.nearDuplicates.withinThreshold, cifarThreshold: config.nearDuplicates.cifarThreshold };
   if (audit && 'published' in audit) {
-    const thresholds = { minCifarDistance: config.labeling.minCifarDistance, withinThreshold: config.nearDuplicates.withinThreshold, cifarThreshold: config.nearDuplicates.cifarThreshold };
     const described = await progress.run('describePublishedRelease', `every image of ${config.release} accounted for, as far as the published files tell`, {
       release: config.release, classes: config.classes, thresholds, sample, blacklist: audit.blacklist, ...audit.published,
     });
-    const prefix = `cifar10.1_${config.release}`;
     for (const [name, stored] of [[`${prefix}_provenance.jsonl`, `${prefix}_provenance.jsonl`], [`${prefix}_exclusions.jsonl`, `${prefix}_exclusions.jsonl`], [`${prefix}_audit.json`, 'audit_summary.json']]) {
       files[name] = described.files[stored];
       extras[name] = described.files[stored].sha256;
     }
   } else if (audit) {
     const described = await progress.run('describeRelease', `every image of ${config.release} accounted for: provenance and exclusions`, {
-      release: config.release, classes: config.classes, topK: config.keywords.topK, excluded: config.keywords.excluded,
-      thresholds: { minCifarDistance: config.labeling.minCifarDistance, withinThreshold: config.nearDuplicates.withinThreshold, cifarThreshold: config.nearDuplicates.cifarThreshold },
+      release: config.release, classes: config.classes, topK: config.keywords.topK, excluded: config.keywords.excluded, thresholds,
       extract, sample, ...audit,
     });
-    const prefix = `cifar10.1_${config.release}`;
     const report = await progress.run('reportRelease', `report.html of ${config.release}: sheets, quotas, exclusions, near-duplicates, agreement, accuracy`, {
       release: config.release, classes: config.classes, source: describeSource(input), configHash: config.hash,
       exported, evaluated, described, counts: audit.counts, confirmed: audit.confirmed, sample, rounds: audit.rounds,
